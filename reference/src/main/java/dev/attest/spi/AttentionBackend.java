@@ -1,0 +1,47 @@
+package dev.attest.spi;
+
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.Tensor;
+
+import java.util.Optional;
+
+/**
+ * An attention implementation under test. Backends are found with {@link java.util.ServiceLoader}: a jar that
+ * lists its class in {@code META-INF/services/dev.attest.spi.AttentionBackend} (and has a public no-argument
+ * constructor) joins the suite without any change to Attest.
+ *
+ * <p>Contract for every method that computes:
+ * <ul>
+ *   <li>first check {@link Capabilities#requireAll} against {@link Feature#requiredBy}, so an undeclared feature is
+ *       refused with {@link UnsupportedFeatureException} before anything is written;</li>
+ *   <li>write every element of {@code out} (whatever it held before) and nothing else; never modify an input;</li>
+ *   <li>be deterministic: the same inputs give bit-identical outputs.</li>
+ * </ul>
+ */
+public interface AttentionBackend {
+
+    /** Short stable name used on the command line and in reports, e.g. {@code cpu-naive}. */
+    String name();
+
+    /** One line on how it computes, for reports. */
+    default String description() {
+        return name();
+    }
+
+    Capabilities capabilities();
+
+    /** Why the backend cannot run on this machine (no GPU, missing native library), or empty when it can. */
+    default Optional<String> unavailableReason() {
+        return Optional.empty();
+    }
+
+    /** Core attention: writes {@code out} with logical shape (B, Hq, Sq, Dv), in any layout. */
+    void attention(AttentionProblem problem, Tensor out);
+
+    /** The multi-head layer: writes {@code out} with shape (B, Sq, dOut). */
+    default void layer(LayerProblem problem, Tensor out) {
+        capabilities().requireAll(name(), Feature.requiredBy(problem));
+        throw new IllegalStateException("backend " + name() + " declares LAYER but does not implement layer()");
+    }
+}

@@ -1,0 +1,88 @@
+package dev.attest.spi;
+
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.Layout;
+import dev.attest.reference.Mask;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * A part of the contract a backend may or may not support. A problem requires the features it uses
+ * ({@link #requiredBy(AttentionProblem)}); a backend declares the ones it supports in its {@link Capabilities};
+ * a call that needs an undeclared feature is refused with {@link UnsupportedFeatureException}, and the suite
+ * reports the combination as unsupported, never as a pass.
+ */
+public enum Feature {
+    /** Fewer key/value heads than query heads (GQA, MQA). */
+    GROUPED_QUERY_HEADS,
+    /** Value head dim differs from the query/key head dim. */
+    DISTINCT_VALUE_DIM,
+    /** A logit scale other than 1/sqrt(Dqk). */
+    CUSTOM_SCALE,
+    /** Logit soft-capping {@code c*tanh(s/c)}. */
+    SOFTCAP,
+    /** A boolean attention mask. */
+    BOOLEAN_MASK,
+    /** An additive float mask (bias). */
+    ADDITIVE_MASK,
+    /** Per-batch key lengths (key padding). */
+    KEY_PADDING,
+    /** A causal mask with any alignment. */
+    CAUSAL,
+    /** A sliding window. */
+    SLIDING_WINDOW,
+    /** Inputs or output in a layout other than dense BHSD (BSHD or other strides). */
+    STRIDED_LAYOUT,
+    /** The multi-head layer (projections, heads, output projection). */
+    LAYER,
+    /** Biases on the layer's projections. */
+    PROJECTION_BIAS,
+    /** Cross-attention: K and V projected from a memory sequence. */
+    CROSS_ATTENTION,
+    /** Rotary position embedding. */
+    ROTARY,
+    /** LoRA adapters on the Q/K/V projections. */
+    LORA;
+
+    /** Features a core attention call uses; {@code out} is the output tensor the caller supplies. */
+    public static Set<Feature> requiredBy(AttentionProblem problem, dev.attest.reference.Tensor out) {
+        Set<Feature> features = requiredBy(problem.spec());
+        Mask mask = problem.mask();
+        if (mask instanceof Mask.Keep) features.add(BOOLEAN_MASK);
+        if (mask instanceof Mask.Bias) features.add(ADDITIVE_MASK);
+        if (problem.keyLengths() != null) features.add(KEY_PADDING);
+        if (Layout.of(problem.query()) != Layout.BHSD || Layout.of(problem.key()) != Layout.BHSD
+                || Layout.of(problem.value()) != Layout.BHSD || (out != null && Layout.of(out) != Layout.BHSD)) {
+            features.add(STRIDED_LAYOUT);
+        }
+        return features;
+    }
+
+    /** Features a layer call uses. */
+    public static Set<Feature> requiredBy(LayerProblem problem) {
+        Set<Feature> features = requiredBy(problem.spec().core());
+        features.add(LAYER);
+        if (problem.mask() instanceof Mask.Keep) features.add(BOOLEAN_MASK);
+        if (problem.mask() instanceof Mask.Bias) features.add(ADDITIVE_MASK);
+        if (problem.keyLengths() != null) features.add(KEY_PADDING);
+        if (problem.spec().biases()) features.add(PROJECTION_BIAS);
+        if (problem.spec().crossAttention()) features.add(CROSS_ATTENTION);
+        if (problem.spec().rotary() != null) features.add(ROTARY);
+        if (problem.spec().loraRank() > 0) features.add(LORA);
+        return features;
+    }
+
+    private static Set<Feature> requiredBy(AttentionSpec spec) {
+        Set<Feature> features = EnumSet.noneOf(Feature.class);
+        if (spec.kvHeads() != spec.qHeads()) features.add(GROUPED_QUERY_HEADS);
+        if (spec.vHeadDim() != spec.qkHeadDim()) features.add(DISTINCT_VALUE_DIM);
+        if (spec.scale().isPresent()) features.add(CUSTOM_SCALE);
+        if (spec.softcap() != 0) features.add(SOFTCAP);
+        if (spec.causal()) features.add(CAUSAL);
+        if (spec.window() != null) features.add(SLIDING_WINDOW);
+        return features;
+    }
+}
