@@ -47,6 +47,7 @@ public sealed interface CaseKey {
      * @throws IllegalArgumentException naming the text when it is neither
      */
     static CaseKey parse(String text) {
+        String expected = "expected <caseSeed>:<size> or edge:<index>";
         String[] parts = text.strip().split(":", -1);
         try {
             if (parts.length == 2 && parts[0].equals("edge")) {
@@ -56,10 +57,9 @@ public sealed interface CaseKey {
                 return new Random(Long.parseLong(parts[0]), Integer.parseInt(parts[1]));
             }
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    "not a case key: '" + text + "' (expected <caseSeed>:<size> or edge:<index>; " + e.getMessage() + ")",
-                    e);
+            throw new IllegalArgumentException("not a case key: '" + text + "' (" + expected + "; " + e.getMessage()
+                    + ")", e);
         }
-        throw new IllegalArgumentException("not a case key: '" + text + "' (expected <caseSeed>:<size> or edge:<index>)");
+        throw new IllegalArgumentException("not a case key: '" + text + "' (" + expected + ")");
     }
 }
