@@ -1,0 +1,53 @@
+package dev.attest.properties.contract;
+
+import dev.attest.properties.cases.AttentionCase;
+import dev.attest.properties.cases.LayerCase;
+import dev.attest.properties.cases.MaskKind;
+import dev.attest.properties.cases.Values;
+import dev.attest.reference.Alignment;
+import dev.attest.reference.Layout;
+import dev.attest.reference.Window;
+import dev.attest.spi.Feature;
+
+/**
+ * For each contract feature, the smallest case that uses it and no other optional feature: how the honesty
+ * properties ask a backend about one capability at a time.
+ */
+final class FeatureSamples {
+    private FeatureSamples() {
+    }
+
+    /** A core case using {@code feature}, or {@code null} when the feature only exists in the layer. */
+    static AttentionCase core(Feature feature) {
+        AttentionCase base = AttentionCase.basic(2, 3, 2).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 7);
+        double none = AttentionCase.DEFAULT_SCALE;
+        return switch (feature) {
+            case GROUPED_QUERY_HEADS -> base.withDims(1, 2, 1, 2, 3, 2, 2);
+            case DISTINCT_VALUE_DIM -> base.withDims(1, 1, 1, 2, 3, 2, 3);
+            case CUSTOM_SCALE -> base.withOptions(0.25, 0, false, null, null);
+            case SOFTCAP -> base.withOptions(none, 5, false, null, null);
+            case BOOLEAN_MASK -> base.withMask(MaskKind.BOOLEAN, 0b0011, false);
+            case ADDITIVE_MASK -> base.withMask(MaskKind.ADDITIVE, 0b0011, false);
+            case KEY_PADDING -> base.withMask(MaskKind.NONE, 0b0011, true);
+            case CAUSAL -> base.withOptions(none, 0, true, Alignment.BOTTOM_RIGHT, null);
+            case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
+            case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
+            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA -> null;
+        };
+    }
+
+    /** A layer case using {@code feature} (and LAYER), or {@code null} for core-only features. */
+    static LayerCase layer(Feature feature) {
+        AttentionCase core = AttentionCase.basic(2, 2, 2).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 8);
+        LayerCase plain = new LayerCase(core, 3, 0, 3, false, 0, false, 0, 0, 0, 9);
+        return switch (feature) {
+            case LAYER -> plain;
+            case PROJECTION_BIAS -> plain.withLayer(3, 0, 3, true, 0, false, 0, 0, 0);
+            case CROSS_ATTENTION -> new LayerCase(AttentionCase.basic(2, 4, 2)
+                    .withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 8), 3, 5, 3, false, 0, false, 0, 0, 0, 9);
+            case ROTARY -> plain.withLayer(3, 0, 3, false, 2, false, 0, 3, 3);
+            case LORA -> plain.withLayer(3, 0, 3, false, 0, false, 1, 0, 0);
+            default -> null;
+        };
+    }
+}
