@@ -1,0 +1,828 @@
+package dev.attest.properties.contract;
+
+import dev.attest.properties.cases.AttentionCase;
+import dev.attest.properties.cases.AttentionCases;
+import dev.attest.properties.cases.LayerCase;
+import dev.attest.properties.cases.LayerCases;
+import dev.attest.properties.cases.MaskKind;
+import dev.attest.properties.cases.Problems;
+import dev.attest.properties.cases.Values;
+import dev.attest.properties.engine.Arbitrary;
+import dev.attest.properties.engine.CaseCheck;
+import dev.attest.properties.engine.CaseKey;
+import dev.attest.properties.engine.Cases;
+import dev.attest.properties.engine.Facts;
+import dev.attest.properties.engine.PropertyDescription;
+import dev.attest.properties.engine.PropertyRunner;
+import dev.attest.properties.judge.Bitwise;
+import dev.attest.properties.judge.Expectation;
+import dev.attest.reference.Alignment;
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.LayerWeights;
+import dev.attest.reference.Layout;
+import dev.attest.reference.Mask;
+import dev.attest.reference.MaskView;
+import dev.attest.reference.Precision;
+import dev.attest.reference.Tensor;
+import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Capabilities;
+import dev.attest.spi.Feature;
+import dev.attest.spi.UnsupportedFeatureException;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static dev.attest.spi.Feature.*;
+
+/**
+ * The conformance kit: every property of DESIGN.md "Semantics" that any attention backend must pass. Extend it and
+ * supply {@link #backend()}; JUnit Jupiter runs each property as a test:
+ *
+ * <pre>
+ * class MyBackendConformanceTest extends AttentionContract {
+ *     protected AttentionBackend backend() { return new MyBackend(); }
+ * }
+ * </pre>
+ *
+ * <p>Names follow {@code required_<clause>_<the rule as a sentence>}; the clause id points into DESIGN.md (see
+ * {@link Clause}). A property that needs a feature the backend does not declare is <em>aborted</em> with a message
+ * starting {@code unsupported:} and naming the feature — JUnit reports it as skipped, never as passed. A backend
+ * that reports itself unavailable is aborted with {@code unavailable:}.
+ *
+ * <p>Runs are seeded: {@code -Dattest.seed=S} fixes the run, {@code -Dattest.tries=N} sets the number of random
+ * cases per property, and a failure prints the {@code -Dattest.replay=KEY} line that reruns exactly its case.
+ */
+public abstract class AttentionContract {
+
+    /** k for core outputs: at most twice the plain same-precision error, as FlashAttention judges its kernels. */
+    public static final double OUTPUT_K = 2;
+    /**
+     * k for the layer: also 2. The layer chains four reductions (projection, scores, weighted sum, output
+     * projection), but the baseline chains the same four, so the same factor applies.
+     */
+    public static final double LAYER_K = 2;
+    /** Bit pattern written around and into output buffers to spot elements a backend left unwritten. */
+    static final int CANARY_BITS = 0x7fc0beef;
+
+    private String property = "property";
+
+    /** The backend under test. Called once per property; may return the same instance each time. */
+    protected abstract AttentionBackend backend();
+
+    /** The line a failure prints to rerun one case; override to fit your build. */
+    protected String reproduceCommand(String property, CaseKey key) {
+        return "./build test -pl properties -Dtest='" + getClass().getSimpleName() + "#" + property
+                + "' -Dattest.backends=" + backend().name() + " -Dattest.replay=" + key;
+    }
+
+    @BeforeEach
+    void rememberPropertyName(TestInfo info) {
+        property = info.getTestMethod().map(java.lang.reflect.Method::getName).orElse(info.getDisplayName());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S1 Shapes and axes
+
+    /**
+     * Every element of the output view is written, and nothing around it. The output is a view into a larger
+     * buffer filled with a NaN canary; afterwards no element of the view may still hold the canary and no element
+     * outside it may have changed.
+     * If this fails, check: loops that stop early on a tail; an output index that ignores the view's offset or
+     * strides; a fast path that assumes a dense BHSD output.
+     */
+    @Test
+    public void required_S1_every_output_element_is_written_and_nothing_outside_it() {
+        property(Clause.S1, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            int[] shape = p.outputShape();
+            int size = shape[0] * shape[1] * shape[2] * shape[3], margin = 5;
+            float[] buffer = new float[size + 2 * margin];
+            java.util.Arrays.fill(buffer, Float.intBitsToFloat(CANARY_BITS));
+            Tensor dense = Tensor.view(buffer, margin, c.outputLayout() == Layout.BSHD
+                    ? new int[]{shape[0], shape[2], shape[1], shape[3]} : shape, c.outputLayout() == Layout.BSHD
+                    ? new int[]{shape[2] * shape[1] * shape[3], shape[1] * shape[3], shape[3], 1}
+                    : new int[]{shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1});
+            Tensor out = c.outputLayout() == Layout.BSHD ? dense.permute(0, 2, 1, 3) : dense;
+            call(p, out);
+            for (int i = 0; i < buffer.length; i++) {
+                boolean inside = i >= margin && i < margin + size;
+                boolean canary = Float.floatToRawIntBits(buffer[i]) == CANARY_BITS;
+                if (inside && canary) {
+                    fail("output element left unwritten (still holds the NaN canary)", "flat offset in view", i - margin);
+                }
+                if (!inside && !canary) {
+                    fail("backend wrote outside the output view", "array index", i, "value", buffer[i]);
+                }
+            }
+        });
+    }
+
+    /**
+     * A query head's output depends only on that head's query and its key/value group: perturbing the query of
+     * head h changes no other head's output, and perturbing key/value head g changes only the query heads that
+     * read g (bit for bit: a computation that does not read an input cannot round differently because of it).
+     * If this fails, check: the head index used for the output; the query-to-kv head division; a reshape that
+     * mixes heads and tokens.
+     */
+    @Test
+    public void required_S1_perturbing_one_head_changes_only_that_heads_outputs() {
+        property(Clause.S1, cases().finishing(c -> c.qHeads() > 1 ? c : c.withDims(c.batch(), 2 * c.kvHeads(),
+                c.kvHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
+            AttentionProblem p = c.materialize();
+            AttentionSpec s = p.spec();
+            Tensor base = run(p, c.outputLayout());
+            int h = (int) Math.floorMod(c.dataSeed(), s.qHeads());
+            Tensor q = Problems.perturbHead(p.query(), h, 0.75f);
+            Tensor perturbed = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout());
+            Bitwise.requireIdentical("perturbing query head " + h + " changed another head's output", base, perturbed,
+                    flat -> headOf(flat, p) != h);
+            int g = s.kvHeadOf(h);
+            Tensor k = Problems.perturbHead(p.key(), g, 0.75f);
+            Tensor v = Problems.perturbHead(p.value(), g, 0.75f);
+            Tensor perturbedKv = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
+            Bitwise.requireIdentical("perturbing key/value head " + g + " changed a query head outside its group",
+                    base, perturbedKv, flat -> s.kvHeadOf(headOf(flat, p)) != g);
+        });
+    }
+
+    /**
+     * Perturbing the key and value of token j in batch b changes only outputs allowed to see j (same batch, and
+     * visible under every mask); every other output element is bit-identical.
+     * If this fails, check: sequence and head axes swapped after a reshape; a batch stride; masks applied to the
+     * wrong row or column.
+     */
+    @Test
+    public void required_S3_perturbing_token_j_changes_only_outputs_allowed_to_see_it() {
+        property(Clause.S3, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            AttentionSpec s = p.spec();
+            SplittableRandom pick = new SplittableRandom(c.dataSeed() ^ 0x5DEECE66DL);
+            int b = pick.nextInt(s.batch()), j = pick.nextInt(s.kvLength());
+            Tensor base = run(p, c.outputLayout());
+            Tensor k = Problems.perturbToken(p.key(), b, j, 0.5f, false);
+            Tensor v = Problems.perturbToken(p.value(), b, j, 0.5f, false);
+            Tensor perturbed = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
+            MaskView view = p.maskView();
+            int[] shape = p.outputShape();
+            Bitwise.requireIdentical("perturbing key/value token " + j + " of batch " + b
+                    + " changed an output that may not see it", base, perturbed, flat -> {
+                int[] at = unflatten(flat, shape);
+                return at[0] != b || !view.visible(at[0], at[1], at[2], j);
+            });
+        });
+    }
+
+    /**
+     * Without causal, window or mask, permuting the query tokens permutes the output rows, bit for bit.
+     * If this fails, check: a query index reused as a key index; position-dependent code in a non-causal path.
+     */
+    @Test
+    public void required_S1_permuting_query_tokens_permutes_output_rows() {
+        property(Clause.S1, cases().without(CAUSAL, SLIDING_WINDOW).masks(MaskKind.NONE), c -> {
+            AttentionProblem p = c.materialize();
+            AttentionSpec s = p.spec();
+            int[] permutation = permutation(s.qLength(), new SplittableRandom(c.dataSeed()));
+            Tensor q = Problems.copy(p.query());
+            for (int b = 0; b < s.batch(); b++)
+                for (int h = 0; h < s.qHeads(); h++)
+                    for (int i = 0; i < s.qLength(); i++)
+                        for (int d = 0; d < s.qkHeadDim(); d++)
+                            q.set(p.query().get(b, h, permutation[i], d), b, h, i, d);
+            Tensor base = run(p, c.outputLayout());
+            Tensor permuted = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout());
+            Tensor expected = Problems.copy(base);
+            for (int b = 0; b < s.batch(); b++)
+                for (int h = 0; h < s.qHeads(); h++)
+                    for (int i = 0; i < s.qLength(); i++)
+                        for (int d = 0; d < s.vHeadDim(); d++)
+                            expected.set(base.get(b, h, permutation[i], d), b, h, i, d);
+            Bitwise.requireIdentical("permuted queries did not give permuted output rows", expected, permuted);
+        });
+    }
+
+    /**
+     * The same values in BHSD and in BSHD (inputs and output) give bit-identical outputs: layout is indexing only.
+     * If this fails, check: a stride taken from the wrong axis; a fast path chosen by layout that rounds
+     * differently.
+     */
+    @Test
+    public void required_S1_bhsd_and_bshd_layouts_give_identical_outputs() {
+        requireFeatures(STRIDED_LAYOUT);
+        property(Clause.S1, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            Tensor bhsd = run(Problems.inLayout(p, Layout.BHSD), Layout.BHSD);
+            Tensor bshd = run(Problems.inLayout(p, Layout.BSHD), Layout.BSHD);
+            Bitwise.requireIdentical("BSHD output differs from BHSD output", bhsd, bshd);
+        });
+    }
+
+    /**
+     * Grouped-query attention equals multi-head attention with each key/value head repeated for its group
+     * (repeat-interleave: query head h reads kv head h / (Hq/Hkv)).
+     * If this fails, check: heads mapped by tiling ({@code h % Hkv}) instead of division.
+     */
+    @Test
+    public void required_S1_gqa_equals_mha_with_repeat_interleaved_key_value_heads() {
+        requireFeatures(GROUPED_QUERY_HEADS);
+        property(Clause.S1, cases().finishing(c -> c.qHeads() / c.kvHeads() > 1 && c.kvHeads() > 1 ? c
+                : c.withDims(c.batch(), 2 * Math.max(2, c.kvHeads()), Math.max(2, c.kvHeads()), c.qLength(),
+                c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
+            AttentionProblem gqa = c.materialize();
+            AttentionProblem mha = Problems.withRepeatedKeyValueHeads(gqa);
+            Expectation.attention(mha, gqa, precision(), OUTPUT_K).check(run(gqa, c.outputLayout()));
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S7 Agreement with the oracle
+
+    /**
+     * The output agrees with the high-precision oracle within the tolerance model: error at most
+     * max(floor, 2 x the error of a plain same-precision naive computation of the same input).
+     * If this fails, check the worst element printed: its (b, h, i, d) usually names the broken axis or mask.
+     */
+    @Test
+    public void required_S7_agrees_with_the_oracle_within_the_tolerance_model() {
+        property(Clause.S7, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S2 Order of operations
+
+    /**
+     * Logits near +-1e4 give finite outputs that agree with the oracle: the softmax subtracts the row maximum.
+     * If this fails, check: exp of raw logits (overflow to inf, then inf/inf = NaN).
+     */
+    @Test
+    public void required_S2_logits_near_plus_minus_1e4_stay_finite() {
+        property(Clause.S2, cases().without(SOFTCAP).finishing(c -> c.withData(c.inputLayout(), c.outputLayout(),
+                Values.LARGE_LOGITS, c.dataSeed())), c -> {
+            AttentionProblem p = c.materialize();
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
+        });
+    }
+
+    /**
+     * A logit scale s equals scale 1 on queries pre-multiplied by s (s a power of two, so the product is exact).
+     * If this fails, check: the custom scale ignored, applied twice, or applied as 1/sqrt(D) regardless.
+     */
+    @Test
+    public void required_S2_scale_s_equals_queries_premultiplied_by_s() {
+        requireFeatures(CUSTOM_SCALE);
+        property(Clause.S2, cases().without(SOFTCAP), c -> {
+            double s = Math.scalb(1.0, (int) Math.floorMod(c.dataSeed(), 6) - 3);
+            AttentionProblem scaled = c.withOptions(s, 0, c.causal(), c.alignment(), c.window()).materialize();
+            Tensor q = Problems.copy(scaled.query());
+            q.forEachIndex(i -> q.data()[i] = (float) (q.data()[i] * s));
+            AttentionSpec unit = scaled.spec().toBuilder().scale(1.0).build();
+            AttentionProblem premultiplied = new AttentionProblem(unit, q, scaled.key(), scaled.value(),
+                    scaled.mask(), scaled.keyLengths());
+            Expectation.attention(scaled, premultiplied, precision(), OUTPUT_K)
+                    .check(run(premultiplied, c.outputLayout()));
+            Expectation.attention(scaled, precision(), OUTPUT_K).check(run(scaled, c.outputLayout()));
+        });
+    }
+
+    /**
+     * Adding a constant to every logit of a row (an additive bias of shape (Sq, 1), broadcast over keys) changes
+     * nothing: softmax is shift-invariant.
+     * If this fails, check: bias broadcasting along the key axis; a bias applied to the wrong row.
+     */
+    @Test
+    public void required_S2_adding_a_constant_to_every_logit_of_a_row_changes_nothing() {
+        requireFeatures(ADDITIVE_MASK);
+        property(Clause.S2, cases().masks(MaskKind.NONE), c -> {
+            AttentionProblem p = c.materialize();
+            AttentionSpec s = p.spec();
+            SplittableRandom random = new SplittableRandom(c.dataSeed());
+            float[] rowShift = new float[s.qLength()];
+            for (int i = 0; i < rowShift.length; i++) rowShift[i] = (float) random.nextInt(-30, 31);
+            AttentionProblem shifted = p.with(s, new Mask.Bias(rowShift, new int[]{s.qLength(), 1}), p.keyLengths());
+            Expectation.attention(p, shifted, precision(), OUTPUT_K).check(run(shifted, c.outputLayout()));
+        });
+    }
+
+    /**
+     * With an additive bias, softcap applies to the raw logit and the bias is added after it:
+     * {@code c*tanh(s/c) + bias}, never {@code c*tanh((s + bias)/c)}; a -inf bias keeps weight exactly 0.
+     * If this fails, check: the order of softcap and mask.
+     */
+    @Test
+    public void required_S2_softcap_is_applied_before_the_mask() {
+        requireFeatures(SOFTCAP, ADDITIVE_MASK);
+        property(Clause.S2, cases().masks(MaskKind.ADDITIVE).finishing(c -> c.withOptions(c.scale(),
+                1 + Math.floorMod(c.dataSeed(), 4), c.causal(), c.alignment(), c.window())), c -> {
+            AttentionProblem p = c.materialize();
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S3 Masks and S4 causal alignment
+
+    /**
+     * A boolean mask equals the additive mask with 0 where attended and -inf where not.
+     * If this fails, check: the boolean polarity (true = attend); -inf handled differently from a skip.
+     */
+    @Test
+    public void required_S3_a_boolean_mask_equals_the_minus_infinity_additive_mask() {
+        requireFeatures(BOOLEAN_MASK, ADDITIVE_MASK);
+        property(Clause.S3, cases().masks(MaskKind.BOOLEAN, MaskKind.BOOLEAN_WITH_EMPTY_ROWS), c -> {
+            AttentionProblem bool = c.materialize();
+            AttentionProblem bias = bool.with(bool.spec(), Problems.asBias((Mask.Keep) bool.mask()), bool.keyLengths());
+            Expectation.attention(bool, bias, precision(), OUTPUT_K).check(run(bias, c.outputLayout()));
+        });
+    }
+
+    /**
+     * A sliding window equals the explicit boolean mask of {@code p - left <= j <= p + right}.
+     * If this fails, check: off-by-one at the window edge; the alignment offset used for the window.
+     */
+    @Test
+    public void required_S3_a_sliding_window_equals_its_explicit_mask() {
+        requireFeatures(SLIDING_WINDOW, BOOLEAN_MASK);
+        property(Clause.S3, cases().masks(MaskKind.NONE).finishing(c -> c.window() != null ? c
+                : c.withOptions(c.scale(), c.softcap(), c.causal(), c.causal() ? c.alignment() : Alignment.TOP_LEFT,
+                new dev.attest.reference.Window((int) Math.floorMod(c.dataSeed(), 3), (int) Math.floorMod(c.dataSeed() >> 8, 2)))),
+                c -> checkAgainstExplicitMask(c));
+    }
+
+    /**
+     * Each causal alignment (TOP_LEFT, BOTTOM_RIGHT, an explicit offset) equals its explicit mask
+     * {@code j <= i + offset}, with Sq and Skv unequal in both directions.
+     * If this fails, check: top-left used where bottom-right was asked; {@code j < i} instead of {@code j <= i}.
+     */
+    @Test
+    public void required_S4_each_causal_alignment_equals_its_explicit_mask() {
+        requireFeatures(CAUSAL, BOOLEAN_MASK);
+        property(Clause.S4, cases().masks(MaskKind.NONE).without(SLIDING_WINDOW).finishing(c -> {
+            Alignment[] alignments = {Alignment.TOP_LEFT, Alignment.BOTTOM_RIGHT, Alignment.offset(1)};
+            Alignment alignment = c.causal() ? c.alignment() : alignments[(int) Math.floorMod(c.dataSeed(), 3)];
+            return c.withOptions(c.scale(), c.softcap(), true, alignment, null);
+        }), c -> checkAgainstExplicitMask(c));
+    }
+
+    private void checkAgainstExplicitMask(AttentionCase c) {
+        AttentionProblem structural = c.materialize();
+        AttentionProblem explicit = Problems.withExplicitMask(structural);
+        Expectation.attention(explicit, structural, precision(), OUTPUT_K).check(run(structural, c.outputLayout()));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S5 Fully masked rows and NaN
+
+    /**
+     * A query row that sees no key at all (boolean mask, key length 0, causal offset below 0) is exactly zero.
+     * If this fails, check: 0/0 from an empty softmax (NaN), or a -inf max turning into NaN.
+     */
+    @Test
+    public void required_S5_fully_masked_rows_are_exactly_zero() {
+        Capabilities caps = capabilities();
+        Assumptions.assumeTrue(caps.supports(BOOLEAN_MASK) || caps.supports(KEY_PADDING),
+                () -> "unsupported: " + backend().name() + " declares neither BOOLEAN_MASK nor KEY_PADDING");
+        property(Clause.S5, cases().finishing(c -> caps.supports(BOOLEAN_MASK)
+                ? c.withMask(MaskKind.BOOLEAN_WITH_EMPTY_ROWS, c.maskAxes(), c.keyPadding())
+                : c.withMask(MaskKind.NONE, c.maskAxes(), true)), c -> {
+            AttentionProblem p = c.materialize();
+            Tensor out = run(p, c.outputLayout());
+            MaskView view = p.maskView();
+            AttentionSpec s = p.spec();
+            int empty = 0;
+            for (int b = 0; b < s.batch(); b++)
+                for (int h = 0; h < s.qHeads(); h++)
+                    for (int i = 0; i < s.qLength(); i++) {
+                        boolean any = false;
+                        for (int j = 0; j < s.kvLength() && !any; j++) any = view.visible(b, h, i, j);
+                        if (any) continue;
+                        empty++;
+                        for (int d = 0; d < s.vHeadDim(); d++) {
+                            if (out.get(b, h, i, d) != 0f) {
+                                fail("a fully masked row is not zero", "element", List.of(b, h, i, d),
+                                        "but was", out.get(b, h, i, d));
+                            }
+                        }
+                    }
+            Cases.assume(empty > 0, "no fully masked row in this case");
+        });
+    }
+
+    /**
+     * NaN placed in every key and value that no query can see (masked for all rows of its group) does not leak:
+     * the output is bit-identical to the output without the NaNs.
+     * If this fails, check: masking by multiplying weights by 0 (0 x NaN = NaN); reading masked V into a sum.
+     */
+    @Test
+    public void required_S5_nan_in_masked_keys_and_values_does_not_leak() {
+        Capabilities caps = capabilities();
+        Assumptions.assumeTrue(caps.supports(BOOLEAN_MASK) || caps.supports(KEY_PADDING) || caps.supports(CAUSAL),
+                () -> "unsupported: " + backend().name() + " declares no masking feature");
+        property(Clause.S5, cases().finishing(c -> caps.supports(KEY_PADDING)
+                ? c.withMask(c.maskKind(), c.maskAxes(), true) : c), c -> {
+            AttentionProblem p = c.materialize();
+            AttentionSpec s = p.spec();
+            MaskView view = p.maskView();
+            Tensor k = Problems.copy(p.key()), v = Problems.copy(p.value());
+            int poisoned = 0;
+            for (int b = 0; b < s.batch(); b++)
+                for (int g = 0; g < s.kvHeads(); g++)
+                    for (int j = 0; j < s.kvLength(); j++) {
+                        boolean seen = false;
+                        for (int h = g * s.groupSize(); h < (g + 1) * s.groupSize() && !seen; h++)
+                            for (int i = 0; i < s.qLength() && !seen; i++) seen = view.visible(b, h, i, j);
+                        if (seen) continue;
+                        poisoned++;
+                        for (int d = 0; d < s.qkHeadDim(); d++) k.set(Float.NaN, b, g, j, d);
+                        for (int d = 0; d < s.vHeadDim(); d++) v.set(Float.NaN, b, g, j, d);
+                    }
+            Cases.assume(poisoned > 0, "no key is hidden from every query");
+            Tensor clean = run(p, c.outputLayout());
+            Tensor dirty = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
+            Bitwise.requireIdentical("NaN in a masked key or value leaked into the output", clean, dirty);
+        });
+    }
+
+    /**
+     * NaN in an attended key propagates: every output row that sees that key is non-finite, never silently zeroed.
+     * If this fails, check: NaN filtered or clamped in the softmax; a max() that drops NaN.
+     */
+    @Test
+    public void required_S5_nan_in_an_attended_key_propagates() {
+        property(Clause.S5, cases().without(ADDITIVE_MASK), c -> {
+            AttentionProblem p = c.materialize();
+            AttentionSpec s = p.spec();
+            SplittableRandom pick = new SplittableRandom(c.dataSeed() + 17);
+            int b = pick.nextInt(s.batch()), g = pick.nextInt(s.kvHeads()), j = pick.nextInt(s.kvLength());
+            Tensor k = Problems.copy(p.key());
+            k.set(Float.NaN, b, g, j, 0);
+            Tensor out = run(Problems.withTensors(p, p.query(), k, p.value()), c.outputLayout());
+            MaskView view = p.maskView();
+            int seeing = 0;
+            for (int h = g * s.groupSize(); h < (g + 1) * s.groupSize(); h++)
+                for (int i = 0; i < s.qLength(); i++) {
+                    if (!view.visible(b, h, i, j)) continue;
+                    seeing++;
+                    for (int d = 0; d < s.vHeadDim(); d++) {
+                        if (Float.isFinite(out.get(b, h, i, d))) {
+                            fail("NaN in an attended key did not propagate", "key", List.of(b, g, j), "element",
+                                    List.of(b, h, i, d), "but was", out.get(b, h, i, d));
+                        }
+                    }
+                }
+            Cases.assume(seeing > 0, "no query sees the poisoned key");
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S8 Backend contract
+
+    /**
+     * No input is modified: Q, K, V and the mask are bit-identical before and after the call.
+     * If this fails, check: in-place scaling of Q, in-place rotary, a softmax written into the mask.
+     */
+    @Test
+    public void required_S8_no_input_is_modified() {
+        property(Clause.S8, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            AttentionProblem pristine = c.materialize();
+            run(p, c.outputLayout());
+            Bitwise.requireIdentical("Q was modified", pristine.query(), p.query());
+            Bitwise.requireIdentical("K was modified", pristine.key(), p.key());
+            Bitwise.requireIdentical("V was modified", pristine.value(), p.value());
+            if (p.mask() instanceof Mask.Bias bias && !java.util.Arrays.equals(bias.bias(), ((Mask.Bias) pristine.mask()).bias())) {
+                fail("the additive mask was modified");
+            }
+            if (p.mask() instanceof Mask.Keep keep && !java.util.Arrays.equals(keep.keep(), ((Mask.Keep) pristine.mask()).keep())) {
+                fail("the boolean mask was modified");
+            }
+        });
+    }
+
+    /**
+     * Two runs on the same input are bit-identical (threads included).
+     * If this fails, check: a reduction whose order depends on thread scheduling.
+     */
+    @Test
+    public void required_S8_two_runs_are_bit_identical() {
+        property(Clause.S8, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            Bitwise.requireIdentical("a second run differs from the first", run(p, c.outputLayout()),
+                    run(p, c.outputLayout()));
+        });
+    }
+
+    /**
+     * An output tensor of the wrong shape is refused with an {@link IllegalArgumentException} that names an axis,
+     * before anything is written.
+     * If this fails, check: the backend validates {@code out} with {@code problem.requireOutput(out)}.
+     */
+    @Test
+    public void required_S8_a_wrong_output_shape_is_refused_with_a_clear_error() {
+        property(Clause.S8, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            int[] shape = p.outputShape();
+            shape[2] += 1;
+            Tensor wrong = Tensor.zeros(shape).fill(Float.intBitsToFloat(CANARY_BITS));
+            try {
+                backend().attention(p, wrong);
+            } catch (IllegalArgumentException expected) {
+                if (expected.getMessage() == null || !expected.getMessage().contains("Sq")) {
+                    fail("the error does not name the axis (Sq)", "message", expected.getMessage());
+                }
+                return;
+            }
+            fail("an output of shape " + java.util.Arrays.toString(shape) + " was accepted for " + p);
+        });
+    }
+
+    /**
+     * Declared features are accepted; undeclared ones are refused with {@link UnsupportedFeatureException} before
+     * anything is written. Checked one feature at a time on the smallest problem that uses it.
+     * If this fails, check the backend's {@link Capabilities}: it must list exactly what it implements.
+     */
+    @Test
+    public void required_S8_capabilities_are_honest_in_both_directions() {
+        requireAvailable();
+        Capabilities caps = capabilities();
+        List<String> problems = new ArrayList<>();
+        for (Feature feature : Feature.values()) {
+            boolean declared = caps.supports(feature);
+            Tensor out;
+            Runnable call;
+            AttentionCase core = FeatureSamples.core(feature);
+            if (core != null) {
+                AttentionProblem p = core.materialize();
+                Tensor target = p.allocateOutput(core.outputLayout()).fill(Float.intBitsToFloat(CANARY_BITS));
+                out = target;
+                call = () -> backend().attention(p, target);
+                if (!caps.features().containsAll(Feature.requiredBy(p, target)) && declared) continue;
+            } else {
+                LayerCase layer = FeatureSamples.layer(feature);
+                LayerProblem p = layer.materialize();
+                Tensor target = p.allocateOutput().fill(Float.intBitsToFloat(CANARY_BITS));
+                out = target;
+                call = () -> backend().layer(p, target);
+                if (!caps.features().containsAll(Feature.requiredBy(p)) && declared) continue;
+            }
+            try {
+                call.run();
+                if (!declared) problems.add(feature + " is not declared but was accepted");
+            } catch (UnsupportedFeatureException refused) {
+                if (declared) problems.add(feature + " is declared but was refused: " + refused.getMessage());
+                else if (!refused.features().contains(feature)) {
+                    problems.add(feature + " was refused without being named: " + refused.getMessage());
+                }
+                boolean[] touched = {false};
+                out.forEachIndex(i -> touched[0] |= Float.floatToRawIntBits(out.data()[i]) != CANARY_BITS);
+                if (touched[0]) problems.add(feature + " was refused after writing to the output");
+            }
+        }
+        if (!problems.isEmpty()) {
+            fail("capabilities are not honest", "backend", backend().name(), "declared", caps.features(),
+                    "problems", String.join("\n", problems));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S6 The multi-head layer
+
+    /**
+     * The layer (projections, biases, rotary, LoRA, cross-attention, heads, output projection) agrees with the
+     * oracle within the tolerance model.
+     * If this fails, check: weight orientation (X*W with W (in, out)); head column slices; the output projection.
+     */
+    @Test
+    public void required_S6_the_layer_agrees_with_the_oracle() {
+        requireFeatures(LAYER);
+        property(Clause.S6, layerCases(), c -> {
+            LayerProblem p = c.materialize();
+            Expectation.layer(p, precision(), LAYER_K).check(runLayer(p));
+        });
+    }
+
+    /**
+     * Heads are concatenated in order: with an identity output projection, perturbing the query weights of head h
+     * changes only output columns [h*Dv, (h+1)*Dv), bit for bit.
+     * If this fails, check: the order heads are written into the concatenated buffer.
+     */
+    @Test
+    public void required_S6_heads_are_concatenated_in_order() {
+        requireFeatures(LAYER);
+        property(Clause.S6, layerCases().finishing(c -> c.withLayer(c.modelDim(), c.memoryDim(),
+                c.core().qHeads() * c.core().vHeadDim(), false, c.rotaryDims(), c.interleaved(), c.loraRank(),
+                c.queryPosition(), c.keyPosition())), c -> {
+            LayerProblem p = withIdentityOutput(c.materialize());
+            int heads = c.core().qHeads(), dv = c.core().vHeadDim(), dqk = c.core().qkHeadDim();
+            int h = (int) Math.floorMod(c.weightSeed(), heads);
+            Tensor wq = p.weights().wq().copy();
+            for (int row = 0; row < wq.dim(0); row++)
+                for (int col = h * dqk; col < (h + 1) * dqk; col++) wq.set(wq.get(row, col) + 0.75f, row, col);
+            LayerWeights w = p.weights();
+            LayerProblem perturbed = new LayerProblem(p.spec(), new LayerWeights(wq, w.bq(), w.wk(), w.bk(), w.wv(),
+                    w.bv(), w.wo(), w.bo(), w.loraQ(), w.loraK(), w.loraV()), p.input(), p.memory(), p.mask(),
+                    p.keyLengths(), p.queryPosition(), p.keyPosition());
+            Tensor base = runLayer(p), changed = runLayer(perturbed);
+            int width = heads * dv;
+            Bitwise.requireIdentical("perturbing head " + h + "'s query weights changed columns outside [" + h * dv
+                    + ", " + (h + 1) * dv + ")", base, changed, flat -> (flat % width) / dv != h);
+        });
+    }
+
+    /**
+     * Cross-attention (K and V projected from a memory sequence of its own length and width) agrees with the
+     * oracle.
+     * If this fails, check: K/V projected from X instead of the memory; Skv taken from Sq.
+     */
+    @Test
+    public void required_S6_cross_attention_agrees_with_the_oracle() {
+        requireFeatures(LAYER, CROSS_ATTENTION);
+        property(Clause.S6, layerCases().finishing(c -> c.memoryDim() > 0 ? c : c.withLayer(c.modelDim(),
+                c.modelDim() + 1, c.outputDim(), c.biases(), 0, false, c.loraRank(), 0, 0)), c -> {
+            LayerProblem p = c.materialize();
+            Expectation.layer(p, precision(), LAYER_K).check(runLayer(p));
+        });
+    }
+
+    /**
+     * Rotary embedding at query and key offset p equals rotary at offset 0: scores depend on relative positions
+     * only.
+     * If this fails, check: rotary applied at position 0 instead of the absolute offset; query and key offsets
+     * mixed up; the pairing (rotate-half vs interleaved).
+     */
+    @Test
+    public void required_S6_rotary_at_offset_p_equals_rotary_on_the_shifted_sequence() {
+        requireFeatures(LAYER, ROTARY);
+        property(Clause.S6, layerCases().finishing(c -> {
+            int dims = 2 * Math.max(1, c.core().qkHeadDim() / 2);
+            LayerCase rotary = c.core().qkHeadDim() >= 2 ? c
+                    : c.withCore(c.core().withDims(c.core().batch(), c.core().qHeads(), c.core().kvHeads(),
+                    c.core().qLength(), c.core().kvLength(), 2, c.core().vHeadDim()));
+            int p = 1 + (int) Math.floorMod(c.weightSeed(), 500);
+            return rotary.withLayer(c.modelDim(), 0, c.outputDim(), c.biases(),
+                    c.rotaryDims() > 0 ? c.rotaryDims() : dims, c.interleaved(), c.loraRank(), p, p);
+        }), c -> {
+            LayerProblem shifted = c.materialize();
+            LayerProblem origin = c.withLayer(c.modelDim(), 0, c.outputDim(), c.biases(), c.rotaryDims(),
+                    c.interleaved(), c.loraRank(), 0, 0).materialize();
+            Expectation.layer(origin, shifted, precision(), LAYER_K).check(runLayer(shifted));
+        });
+    }
+
+    /**
+     * A LoRA adapter applied unmerged ({@code X*W + (alpha/r)(X*A)*B}) equals the same adapter merged into the
+     * weights ({@code W + (alpha/r) A*B}).
+     * If this fails, check: the scaling alpha/r; A and B swapped; the adapter applied to the wrong projection.
+     */
+    @Test
+    public void required_S6_an_unmerged_lora_adapter_equals_the_merged_weights() {
+        requireFeatures(LAYER, LORA);
+        property(Clause.S6, layerCases().finishing(c -> c.loraRank() > 0 ? c : c.withLayer(c.modelDim(),
+                c.memoryDim(), c.outputDim(), c.biases(), c.rotaryDims(), c.interleaved(), 2, c.queryPosition(),
+                c.keyPosition())), c -> {
+            LayerProblem unmerged = c.materialize();
+            Expectation.layer(merged(unmerged), unmerged, precision(), LAYER_K).check(runLayer(unmerged));
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Machinery
+
+    /** Core cases using what the backend declares. */
+    protected AttentionCases cases() {
+        return AttentionCases.supportedBy(capabilities());
+    }
+
+    protected LayerCases layerCases() {
+        return LayerCases.over(cases());
+    }
+
+    protected Capabilities capabilities() {
+        return backend().capabilities();
+    }
+
+    protected Precision precision() {
+        return capabilities().precision();
+    }
+
+    /** Runs a property under the engine, with this backend's name and reproduce line in every failure. */
+    protected <T> void property(Clause clause, Arbitrary<T> cases, CaseCheck<T> check) {
+        requireAvailable();
+        String name = property;
+        PropertyDescription description = PropertyDescription.of(name, clause.cite(), backend().name())
+                .withReproduce(key -> reproduceCommand(name, key));
+        PropertyRunner.check(description, cases, check);
+    }
+
+    /** Aborts (reported as skipped, never passed) unless the backend declares every feature. */
+    protected void requireFeatures(Feature... features) {
+        requireAvailable();
+        Set<Feature> missing = capabilities().missing(EnumSet.copyOf(List.of(features)));
+        Assumptions.assumeTrue(missing.isEmpty(),
+                () -> "unsupported: " + backend().name() + " does not declare " + missing);
+    }
+
+    protected void requireAvailable() {
+        backend().unavailableReason().ifPresent(reason -> Assumptions.abort("unavailable: " + reason));
+    }
+
+    /** Runs core attention into a NaN-filled output of the given layout. */
+    protected Tensor run(AttentionProblem problem, Layout layout) {
+        Tensor out = problem.allocateOutput(layout).fill(Float.NaN);
+        call(problem, out);
+        return out;
+    }
+
+    private void call(AttentionProblem problem, Tensor out) {
+        try {
+            backend().attention(problem, out);
+        } catch (UnsupportedFeatureException refused) {
+            throw new AssertionError(Facts.of().add("failure", "the backend refused a feature it declares")
+                    .add("refused", refused.getMessage()).add("problem", problem).toString(), refused);
+        }
+    }
+
+    protected Tensor runLayer(LayerProblem problem) {
+        Tensor out = problem.allocateOutput().fill(Float.NaN);
+        try {
+            backend().layer(problem, out);
+        } catch (UnsupportedFeatureException refused) {
+            throw new AssertionError(Facts.of().add("failure", "the backend refused a feature it declares")
+                    .add("refused", refused.getMessage()).add("problem", problem).toString(), refused);
+        }
+        return out;
+    }
+
+    private static LayerProblem withIdentityOutput(LayerProblem p) {
+        int width = p.spec().concatWidth();
+        Tensor identity = Tensor.zeros(width, width);
+        for (int i = 0; i < width; i++) identity.set(1f, i, i);
+        LayerWeights w = p.weights();
+        return new LayerProblem(p.spec(), new LayerWeights(w.wq(), w.bq(), w.wk(), w.bk(), w.wv(), w.bv(), identity,
+                w.bo(), w.loraQ(), w.loraK(), w.loraV()), p.input(), p.memory(), p.mask(), p.keyLengths(),
+                p.queryPosition(), p.keyPosition());
+    }
+
+    /** The same layer with each adapter merged into its weight (in double, rounded once to fp32). */
+    private static LayerProblem merged(LayerProblem p) {
+        LayerWeights w = p.weights();
+        dev.attest.reference.LayerSpec s = p.spec();
+        dev.attest.reference.LayerSpec plain = new dev.attest.reference.LayerSpec(s.core(), s.modelDim(),
+                s.memoryDim(), s.outputDim(), s.biases(), s.rotary(), 0);
+        return new LayerProblem(plain, new LayerWeights(merge(w.wq(), w.loraQ()), w.bq(), merge(w.wk(), w.loraK()),
+                w.bk(), merge(w.wv(), w.loraV()), w.bv(), w.wo(), w.bo(), null, null, null), p.input(), p.memory(),
+                p.mask(), p.keyLengths(), p.queryPosition(), p.keyPosition());
+    }
+
+    private static Tensor merge(Tensor w, LayerWeights.Lora lora) {
+        Tensor merged = w.copy();
+        for (int i = 0; i < w.dim(0); i++)
+            for (int j = 0; j < w.dim(1); j++) {
+                double sum = 0;
+                for (int r = 0; r < lora.rank(); r++) sum += (double) lora.a().get(i, r) * lora.b().get(r, j);
+                merged.set((float) (w.get(i, j) + lora.scaling() * sum), i, j);
+            }
+        return merged;
+    }
+
+    private static int headOf(int flat, AttentionProblem p) {
+        return unflatten(flat, p.outputShape())[1];
+    }
+
+    static int[] unflatten(int flat, int[] shape) {
+        int[] idx = new int[shape.length];
+        for (int axis = shape.length - 1; axis >= 0; axis--) {
+            idx[axis] = flat % shape[axis];
+            flat /= shape[axis];
+        }
+        return idx;
+    }
+
+    private static int[] permutation(int n, SplittableRandom random) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1), t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    /** Throws an {@link AssertionError} whose message is a fact block: the failure, then key/value pairs. */
+    static void fail(String failure, Object... keyValues) {
+        Facts facts = Facts.of().add("failure", failure);
+        for (int i = 0; i + 1 < keyValues.length; i += 2) facts.add(String.valueOf(keyValues[i]), keyValues[i + 1]);
+        throw new AssertionError(facts.toString());
+    }
+}
