@@ -14,7 +14,8 @@ import org.apache.commons.numbers.core.DD;
  *       squarings in the expm1 form {@code e <- e(e + 2)} (no loss near 1), then {@code * 2^k}. Relative error about
  *       {@code 2^-100}, so {@code toDouble(exp(x))} is the correctly rounded {@code exp} except on inputs within
  *       {@code 2^-100} of a rounding boundary (none known outside the published hardest cases). Results below the
- *       normal range are rounded once, directly onto the subnormal grid; below half the smallest subnormal they are
+ *       normal range are rounded once, directly onto the subnormal grid (and results under {@code 2^-968}, whose low part
+ *       would be subnormal, are the correctly rounded double); below half the smallest subnormal they are
  *       zero, never NaN.</li>
  *   <li>{@link #tanh}: {@code expm1(2|x|) / (expm1(2|x|) + 2)}, which has no cancellation for small {@code |x|}.</li>
  *   <li>{@link #sin}, {@link #cos}: reduction by a DD {@code pi/2}, then Taylor in DD. The reduction error is about
@@ -101,7 +102,10 @@ public final class DoubleDoubleArithmetic implements Arithmetic<DD> {
         int k = (int) Math.rint(hi * INV_LN2);
         DD r = x.subtract(LN2.multiply(k));
         DD m = expm1Reduced(r).add(1.0);
-        return k <= -1022 ? subnormal(m, k) : m.scalb(k);
+        if (k <= -1022) return subnormal(m, k);
+        // a low part below 2^-1022 would itself be rounded: give the correctly rounded double instead
+        if (k < -1022 + 54) return DD.of(Math.scalb(m.doubleValue(), k));
+        return m.scalb(k);
     }
 
     /**
