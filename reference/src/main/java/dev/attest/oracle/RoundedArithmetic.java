@@ -1,5 +1,7 @@
 package dev.attest.oracle;
 
+import java.util.SplittableRandom;
+
 import dev.attest.reference.Precision;
 
 /**
@@ -9,9 +11,23 @@ import dev.attest.reference.Precision;
  */
 public final class RoundedArithmetic implements Arithmetic<Double> {
     private final Precision precision;
+    private final SplittableRandom randomRounding;
 
+    /** Round to nearest after every operation: the textbook computation. */
     public RoundedArithmetic(Precision precision) {
         this.precision = precision;
+        this.randomRounding = null;
+    }
+
+    /**
+     * Randomised rounding (Monte Carlo arithmetic, as in CESTAC): after every operation the result is rounded to
+     * one of its two neighbours in the precision, each with probability 1/2. Each seed is one plausible rounding
+     * pattern of a plain computation; a few of them show how large the rounding error of this input typically is,
+     * so the tolerance model does not hang on the luck of one rounding pattern on a small problem.
+     */
+    public RoundedArithmetic(Precision precision, long seed) {
+        this.precision = precision;
+        this.randomRounding = new SplittableRandom(seed);
     }
 
     public Precision precision() {
@@ -19,7 +35,11 @@ public final class RoundedArithmetic implements Arithmetic<Double> {
     }
 
     private Double r(double x) {
-        return precision.round(x);
+        double nearest = precision.round(x);
+        if (randomRounding == null || nearest == x || !Double.isFinite(nearest) || randomRounding.nextBoolean()) {
+            return nearest;
+        }
+        return precision.neighbour(nearest, x > nearest);
     }
 
     @Override public Double of(double x) { return r(x); }

@@ -28,6 +28,18 @@ public enum Precision {
         };
     }
 
+    /**
+     * The adjacent value of this precision above ({@code up}) or below a value {@code x} of this precision: one
+     * unit in the last place away.
+     */
+    public double neighbour(double x, boolean up) {
+        if (this == FP64) return up ? Math.nextUp(x) : Math.nextDown(x);
+        float f = (float) x;
+        float step = Math.scalb(Math.ulp(f), 23 - mantissaBits);
+        if (this == FP32) return up ? Math.nextUp(f) : Math.nextDown(f);
+        return round(up ? f + step : f - step);
+    }
+
     private static float roundMantissa(float x, int dropBits) {
         if (!Float.isFinite(x)) return x;
         int bits = Float.floatToRawIntBits(x);

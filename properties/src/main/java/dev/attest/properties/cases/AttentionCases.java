@@ -96,14 +96,13 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         List<MaskKind> kinds = supportedMaskKinds();
         MaskKind maskKind = kinds.isEmpty() || random.nextInt(3) == 0 ? MaskKind.NONE
                 : kinds.get(random.nextInt(kinds.size()));
-        if (!maskKinds.contains(MaskKind.NONE) && !kinds.isEmpty()) maskKind = kinds.get(random.nextInt(kinds.size()));
         int maskAxes = 0b0011 | random.nextInt(4) << 2;
         boolean keyPadding = allows(KEY_PADDING) && random.nextInt(4) == 0;
 
         Layout inputLayout = allows(STRIDED_LAYOUT) && random.nextBoolean() ? Layout.BSHD : Layout.BHSD;
         Layout outputLayout = allows(STRIDED_LAYOUT) && random.nextBoolean() ? Layout.BSHD : Layout.BHSD;
         Values values = random.nextInt(5) == 0 ? Values.SMALL_INTEGERS : Values.NORMAL;
-        return finish.apply(new AttentionCase(batch, kvHeads * group, kvHeads, qLength, kvLength, qkHeadDim,
+        return complete(new AttentionCase(batch, kvHeads * group, kvHeads, qLength, kvLength, qkHeadDim,
                 vHeadDim, scale, softcap, causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout,
                 outputLayout, values, random.nextLong()));
     }
@@ -114,6 +113,38 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
             case 1 -> Alignment.BOTTOM_RIGHT;
             default -> Alignment.offset(random.nextInt(Math.max(1, kvLength)));
         };
+    }
+
+    /**
+     * Brings any case (generated, edge or shrunk) within this generator's rules, then applies the property's
+     * finishing step: a mask kind the property excludes is replaced by one it allows, features it removed are
+     * dropped.
+     */
+    private AttentionCase complete(AttentionCase c) {
+        List<MaskKind> kinds = supportedMaskKinds();
+        if (!maskKinds.contains(c.maskKind()) || (c.maskKind() != MaskKind.NONE && !kinds.contains(c.maskKind()))) {
+            MaskKind replacement = maskKinds.contains(MaskKind.NONE) || kinds.isEmpty() ? MaskKind.NONE : kinds.get(0);
+            c = c.withMask(replacement, c.maskAxes(), c.keyPadding());
+        }
+        if (c.keyPadding() && !allows(KEY_PADDING)) c = c.withMask(c.maskKind(), c.maskAxes(), false);
+        if (c.softcap() != 0 && !allows(SOFTCAP)) c = c.withOptions(c.scale(), 0, c.causal(), c.alignment(), c.window());
+        if (c.scale() != AttentionCase.DEFAULT_SCALE && !allows(CUSTOM_SCALE)) {
+            c = c.withOptions(AttentionCase.DEFAULT_SCALE, c.softcap(), c.causal(), c.alignment(), c.window());
+        }
+        if (c.window() != null && !allows(SLIDING_WINDOW)) {
+            c = c.withOptions(c.scale(), c.softcap(), c.causal(), c.causal() ? c.alignment() : null, null);
+        }
+        if (c.causal() && !allows(CAUSAL)) {
+            c = c.withOptions(c.scale(), c.softcap(), false, c.window() != null ? c.alignment() : null, c.window());
+        }
+        if (!allows(STRIDED_LAYOUT)) c = c.withData(Layout.BHSD, Layout.BHSD, c.values(), c.dataSeed());
+        if (!allows(GROUPED_QUERY_HEADS) && c.qHeads() != c.kvHeads()) {
+            c = c.withDims(c.batch(), c.qHeads(), c.qHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.vHeadDim());
+        }
+        if (!allows(DISTINCT_VALUE_DIM) && c.qkHeadDim() != c.vHeadDim()) {
+            c = c.withDims(c.batch(), c.qHeads(), c.kvHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.qkHeadDim());
+        }
+        return finish.apply(c);
     }
 
     private List<MaskKind> supportedMaskKinds() {
@@ -164,7 +195,10 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
                     .withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 22));
         }
         List<AttentionCase> finished = new ArrayList<>();
-        for (AttentionCase edge : edges) finished.add(finish.apply(edge));
+        for (AttentionCase edge : edges) {
+            AttentionCase done = complete(edge);
+            if (!finished.contains(done)) finished.add(done);
+        }
         return finished;
     }
 
@@ -201,7 +235,7 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         if (c.outputLayout() != Layout.BHSD) out.add(c.withData(c.inputLayout(), Layout.BHSD, c.values(), c.dataSeed()));
         for (Values simpler : c.values().simpler()) out.add(c.withData(c.inputLayout(), c.outputLayout(), simpler, c.dataSeed()));
         out.remove(c);
-        return out.stream().map(finish).filter(candidate -> !candidate.equals(c));
+        return out.stream().map(this::complete).distinct().filter(candidate -> !candidate.equals(c));
     }
 
     /** Smaller sizes to try for a dimension: 1, then half, then one less. */

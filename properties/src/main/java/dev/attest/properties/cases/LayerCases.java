@@ -62,7 +62,7 @@ public final class LayerCases implements Arbitrary<LayerCase> {
     }
 
     /** Self-attention needs Sq = Skv; BHSD because the layer builds its own Q/K/V. */
-    private static AttentionCase selfAttention(AttentionCase c) {
+    public static AttentionCase selfAttention(AttentionCase c) {
         AttentionCase same = c.withDims(c.batch(), c.qHeads(), c.kvHeads(), c.qLength(), c.qLength(), c.qkHeadDim(),
                 c.vHeadDim());
         Alignment alignment = same.alignment();

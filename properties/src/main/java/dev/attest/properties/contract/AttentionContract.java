@@ -665,9 +665,9 @@ public abstract class AttentionContract {
         requireFeatures(LAYER, ROTARY);
         property(Clause.S6, layerCases().finishing(c -> {
             int dims = 2 * Math.max(1, c.core().qkHeadDim() / 2);
-            LayerCase rotary = c.core().qkHeadDim() >= 2 ? c
-                    : c.withCore(c.core().withDims(c.core().batch(), c.core().qHeads(), c.core().kvHeads(),
-                    c.core().qLength(), c.core().kvLength(), 2, c.core().vHeadDim()));
+            AttentionCase core = LayerCases.selfAttention(c.core());
+            LayerCase rotary = c.withCore(core.qkHeadDim() >= 2 ? core : core.withDims(core.batch(), core.qHeads(),
+                    core.kvHeads(), core.qLength(), core.kvLength(), 2, core.vHeadDim()));
             int p = 1 + (int) Math.floorMod(c.weightSeed(), 500);
             return rotary.withLayer(c.modelDim(), 0, c.outputDim(), c.biases(),
                     c.rotaryDims() > 0 ? c.rotaryDims() : dims, c.interleaved(), c.loraRank(), p, p);
