@@ -31,9 +31,9 @@ import dev.attest.spi.Capabilities;
 import dev.attest.spi.Feature;
 import dev.attest.spi.UnsupportedFeatureException;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -61,6 +61,7 @@ import static dev.attest.spi.Feature.*;
  * <p>Runs are seeded: {@code -Dattest.seed=S} fixes the run, {@code -Dattest.tries=N} sets the number of random
  * cases per property, and a failure prints the {@code -Dattest.replay=KEY} line that reruns exactly its case.
  */
+@TestMethodOrder(MethodOrderer.MethodName.class)
 public abstract class AttentionContract {
 
     /** k for core outputs: at most twice the plain same-precision error, as FlashAttention judges its kernels. */
@@ -73,8 +74,6 @@ public abstract class AttentionContract {
     /** Bit pattern written around and into output buffers to spot elements a backend left unwritten. */
     static final int CANARY_BITS = 0x7fc0beef;
 
-    private String property = "property";
-
     /** The backend under test. Called once per property; may return the same instance each time. */
     protected abstract AttentionBackend backend();
 
@@ -82,11 +81,6 @@ public abstract class AttentionContract {
     protected String reproduceCommand(String property, CaseKey key) {
         return "./build test -pl properties -Dtest='" + getClass().getSimpleName() + "#" + property
                 + "' -Dattest.backends=" + backend().name() + " -Dattest.replay=" + key;
-    }
-
-    @BeforeEach
-    void rememberPropertyName(TestInfo info) {
-        property = info.getTestMethod().map(java.lang.reflect.Method::getName).orElse(info.getDisplayName());
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -718,10 +712,17 @@ public abstract class AttentionContract {
     /** Runs a property under the engine, with this backend's name and reproduce line in every failure. */
     protected <T> void property(Clause clause, Arbitrary<T> cases, CaseCheck<T> check) {
         requireAvailable();
-        String name = property;
+        String name = callingProperty();
         PropertyDescription description = PropertyDescription.of(name, clause.cite(), backend().name())
                 .withReproduce(key -> reproduceCommand(name, key));
         PropertyRunner.check(description, cases, check);
+    }
+
+    /** The {@code required_...} method on the call stack: the property's name, however it was invoked. */
+    private static String callingProperty() {
+        return StackWalker.getInstance().walk(frames -> frames.map(StackWalker.StackFrame::getMethodName)
+                .filter(name -> name.startsWith("required_") || name.startsWith("optional_")).findFirst()
+                .orElse("property"));
     }
 
     /** Aborts (reported as skipped, never passed) unless the backend declares every feature. */

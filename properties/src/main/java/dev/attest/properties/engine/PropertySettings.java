@@ -89,7 +89,8 @@ public record PropertySettings(int tries, long runSeed, int maxShrinkSteps, Opti
             }
             return value;
         });
-        long seed = read(lookup, "attest.seed", ThreadLocalRandom.current().nextLong(), "a long", Long::parseLong);
+        long seed = read(lookup, "attest.seed", ThreadLocalRandom.current().nextLong(), "a long or 'random'",
+                text -> text.equals("random") ? ThreadLocalRandom.current().nextLong() : Long.parseLong(text));
         int shrinkSteps = read(lookup, "attest.shrinkSteps", DEFAULT_SHRINK_STEPS, "a non-negative integer", text -> {
             int value = Integer.parseInt(text);
             if (value < 0) {

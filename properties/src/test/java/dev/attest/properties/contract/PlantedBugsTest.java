@@ -1,0 +1,197 @@
+package dev.attest.properties.contract;
+
+import dev.attest.backends.naive.CpuNaiveBackend;
+import dev.attest.properties.engine.PropertyFailure;
+import dev.attest.reference.Alignment;
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.Tensor;
+import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Capabilities;
+import dev.attest.spi.Feature;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.util.EnumSet;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The kit tests itself (STYLE.md, Reactive Streams TCK): backends with one realistic bug each must make a named
+ * property fail, with a specific phrase in the message, and the shrunk counterexample must be small. A property
+ * that lets its planted bug through fails this test. (The full catalog and kill matrix are a later issue.)
+ */
+class PlantedBugsTest {
+
+    /** A correct backend (cpu-naive) with one bug planted in front of it. */
+    private abstract static class Planted implements AttentionBackend {
+        final CpuNaiveBackend correct = new CpuNaiveBackend();
+
+        @Override
+        public abstract String name();
+
+        @Override
+        public Capabilities capabilities() {
+            return correct.capabilities();
+        }
+
+        @Override
+        public void layer(LayerProblem problem, Tensor out) {
+            correct.layer(problem, out);
+        }
+    }
+
+    /** Runs one property of the contract against {@code backend}. */
+    private static final class Contract extends AttentionContract {
+        private final AttentionBackend backend;
+
+        Contract(AttentionBackend backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        protected AttentionBackend backend() {
+            return backend;
+        }
+    }
+
+    private static PropertyFailure killed(AttentionBackend mutant, java.util.function.Consumer<AttentionContract> property,
+                                          String... phrases) {
+        Contract contract = new Contract(mutant);
+        Executable run = () -> property.accept(contract);
+        PropertyFailure failure = assertThrows(PropertyFailure.class, run, mutant.name() + " survived");
+        for (String phrase : phrases) {
+            assertTrue(failure.getMessage().contains(phrase),
+                    () -> "failure message lacks '" + phrase + "':\n" + failure.getMessage());
+        }
+        return failure;
+    }
+
+    /**
+     * Heads and sequence axes transposed after the fused reshape: the (B, S, H*D) projection read as if it were
+     * (B, H, S, D). Seen in hand-written multi-head attention ports (a missing transpose(1, 2) after view()).
+     */
+    @Test
+    void heads_and_sequence_axes_swapped_are_caught_by_the_oracle_and_by_the_token_property() {
+        AttentionBackend swapped = new Planted() {
+            @Override
+            public String name() {
+                return "planted-heads-tokens-swapped";
+            }
+
+            @Override
+            public void attention(AttentionProblem p, Tensor out) {
+                correct.attention(new AttentionProblem(p.spec(), swapAxes(p.query()), swapAxes(p.key()),
+                        swapAxes(p.value()), p.mask(), p.keyLengths()), out);
+            }
+        };
+        PropertyFailure failure = killed(swapped, AttentionContract::required_S7_agrees_with_the_oracle_within_the_tolerance_model,
+                "outside the tolerance model", "worst element", "reproduce", "planted-heads-tokens-swapped");
+        String shrunk = String.valueOf(failure.shrunk());
+        assertTrue(shrunk.contains("B=1") && shrunk.contains("Hq=2"), () -> "not shrunk to a minimal case: " + shrunk);
+        System.out.println("Planted bug: heads and sequence axes swapped\n" + failure.getMessage());
+        killed(swapped, AttentionContract::required_S3_perturbing_token_j_changes_only_outputs_allowed_to_see_it,
+                "changed an output that may not see it");
+    }
+
+    /** Reads a dense (B, H, S, D) buffer as if it were laid out (B, S, H, D): the classic missing transpose. */
+    private static Tensor swapAxes(Tensor t) {
+        Tensor dense = t.copy();
+        int h = t.dim(1), s = t.dim(2), d = t.dim(3);
+        return Tensor.view(dense.data(), 0, t.shape(), new int[]{h * s * d, d, h * d, 1});
+    }
+
+    /** The 1/sqrt(D) scale forgotten. */
+    @Test
+    void a_missing_scale_is_caught() {
+        AttentionBackend unscaled = new Planted() {
+            @Override
+            public String name() {
+                return "planted-scale-missing";
+            }
+
+            @Override
+            public void attention(AttentionProblem p, Tensor out) {
+                AttentionSpec spec = p.spec().scale().isPresent() ? p.spec() : p.spec().toBuilder().scale(1.0).build();
+                correct.attention(p.with(spec, p.mask(), p.keyLengths()), out);
+            }
+        };
+        killed(unscaled, AttentionContract::required_S7_agrees_with_the_oracle_within_the_tolerance_model,
+                "outside the tolerance model");
+    }
+
+    /** Causal off by one: {@code j < i + offset} instead of {@code j <= i + offset}. */
+    @Test
+    void causal_off_by_one_is_caught_by_the_explicit_mask_property() {
+        AttentionBackend offByOne = new Planted() {
+            @Override
+            public String name() {
+                return "planted-causal-off-by-one";
+            }
+
+            @Override
+            public void attention(AttentionProblem p, Tensor out) {
+                AttentionSpec s = p.spec();
+                AttentionSpec shifted = s.causal() && s.window() == null ? s.toBuilder()
+                        .causal(Alignment.offset(s.positionOffset() - 1)).build() : s;
+                correct.attention(p.with(shifted, p.mask(), p.keyLengths()), out);
+            }
+        };
+        killed(offByOne, AttentionContract::required_S4_each_causal_alignment_equals_its_explicit_mask,
+                "outside the tolerance model");
+    }
+
+    /** A backend that computes softcap but does not declare it: a capability lie. */
+    @Test
+    void an_undeclared_feature_that_is_accepted_is_caught() {
+        AttentionBackend liar = new Planted() {
+            @Override
+            public String name() {
+                return "planted-capability-liar";
+            }
+
+            @Override
+            public Capabilities capabilities() {
+                EnumSet<Feature> features = EnumSet.allOf(Feature.class);
+                features.remove(Feature.SOFTCAP);
+                return new Capabilities(features, correct.capabilities().precision());
+            }
+
+            @Override
+            public void attention(AttentionProblem p, Tensor out) {
+                correct.attention(p, out);
+            }
+        };
+        AssertionError failure = assertThrows(AssertionError.class,
+                () -> new Contract(liar).required_S8_capabilities_are_honest_in_both_directions());
+        assertTrue(failure.getMessage().contains("SOFTCAP is not declared but was accepted"), failure::getMessage);
+    }
+
+    /** A fully masked row computed as 0/0. */
+    @Test
+    void a_fully_masked_row_returning_nan_is_caught() {
+        AttentionBackend nanRows = new Planted() {
+            @Override
+            public String name() {
+                return "planted-masked-row-nan";
+            }
+
+            @Override
+            public void attention(AttentionProblem p, Tensor out) {
+                correct.attention(p, out);
+                dev.attest.reference.MaskView view = p.maskView();
+                AttentionSpec s = p.spec();
+                for (int b = 0; b < s.batch(); b++)
+                    for (int h = 0; h < s.qHeads(); h++)
+                        for (int i = 0; i < s.qLength(); i++) {
+                            boolean any = false;
+                            for (int j = 0; j < s.kvLength(); j++) any |= view.visible(b, h, i, j);
+                            if (!any) for (int d = 0; d < s.vHeadDim(); d++) out.set(Float.NaN, b, h, i, d);
+                        }
+            }
+        };
+        killed(nanRows, AttentionContract::required_S5_fully_masked_rows_are_exactly_zero, "a fully masked row is not zero");
+    }
+}
