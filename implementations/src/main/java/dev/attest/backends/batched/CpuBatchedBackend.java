@@ -10,9 +10,8 @@ import dev.attest.reference.LayerWeights;
 import dev.attest.reference.MaskView;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
-import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.CheckedBackend;
 import dev.attest.spi.Capabilities;
-import dev.attest.spi.Feature;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,14 +24,12 @@ import java.util.stream.IntStream;
  * <p>Deterministic regardless of thread count: every output row is computed by exactly one task, and every sum
  * runs in the same natural order as in {@code cpu-naive}.
  */
-public final class CpuBatchedBackend implements AttentionBackend {
+public final class CpuBatchedBackend extends CheckedBackend {
     private static final Capabilities CAPABILITIES = Capabilities.everything(Precision.FP32);
     /** Query rows per attention task: enough work to amortise a fork, small enough to balance across cores. */
     private static final int ROW_BLOCK = 16;
     /** Below this many multiply-adds the core attention runs on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1L << 15;
-
-    private final Capabilities capabilities;
 
     /** The full backend: every feature of the contract, fp32 (what {@link java.util.ServiceLoader} creates). */
     public CpuBatchedBackend() {
@@ -44,28 +41,11 @@ public final class CpuBatchedBackend implements AttentionBackend {
      * (an undeclared feature is refused before anything is written) can be exercised.
      */
     public CpuBatchedBackend(Capabilities capabilities) {
-        this.capabilities = capabilities;
+        super("cpu-batched", "fused QKV GEMM, strided head views, row-block parallel attention, fp32", capabilities);
     }
 
     @Override
-    public String name() {
-        return "cpu-batched";
-    }
-
-    @Override
-    public String description() {
-        return "fused QKV GEMM, strided head views, row-block parallel attention, fp32";
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    public void attention(AttentionProblem problem, Tensor out) {
-        capabilities().requireAll(name(), Feature.requiredBy(problem, out));
-        problem.requireOutput(out);
+    protected void computeAttention(AttentionProblem problem, Tensor out) {
         attend(problem, out);
     }
 
@@ -160,9 +140,7 @@ public final class CpuBatchedBackend implements AttentionBackend {
     // The layer
 
     @Override
-    public void layer(LayerProblem problem, Tensor out) {
-        capabilities().requireAll(name(), Feature.requiredBy(problem));
-        problem.requireOutput(out);
+    protected void computeLayer(LayerProblem problem, Tensor out) {
         LayerSpec spec = problem.spec();
         AttentionSpec core = spec.core();
         LayerWeights w = problem.weights();

@@ -9,9 +9,8 @@ import dev.attest.reference.LayerWeights;
 import dev.attest.reference.MaskView;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
-import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.CheckedBackend;
 import dev.attest.spi.Capabilities;
-import dev.attest.spi.Feature;
 
 /**
  * The textbook implementation, kept plain on purpose: it is the readable reference every faster backend is
@@ -20,10 +19,8 @@ import dev.attest.spi.Feature;
  * <p>Core attention materialises the full {@code Sq x Skv} score matrix per (batch, query head); the layer
  * projects each head separately with its own column slice of the weights, as the equations are written.
  */
-public final class CpuNaiveBackend implements AttentionBackend {
+public final class CpuNaiveBackend extends CheckedBackend {
     private static final Capabilities CAPABILITIES = Capabilities.everything(Precision.FP32);
-
-    private final Capabilities capabilities;
 
     /** The full backend: every feature of the contract, fp32 (what {@link java.util.ServiceLoader} creates). */
     public CpuNaiveBackend() {
@@ -35,28 +32,11 @@ public final class CpuNaiveBackend implements AttentionBackend {
      * (an undeclared feature is refused before anything is written) can be exercised.
      */
     public CpuNaiveBackend(Capabilities capabilities) {
-        this.capabilities = capabilities;
+        super("cpu-naive", "textbook loops: full score matrix per head, per-head projections, fp32, single thread", capabilities);
     }
 
     @Override
-    public String name() {
-        return "cpu-naive";
-    }
-
-    @Override
-    public String description() {
-        return "textbook loops: full score matrix per head, per-head projections, fp32, single thread";
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    public void attention(AttentionProblem problem, Tensor out) {
-        capabilities().requireAll(name(), Feature.requiredBy(problem, out));
-        problem.requireOutput(out);
+    protected void computeAttention(AttentionProblem problem, Tensor out) {
         attend(problem, out);
     }
 
@@ -126,9 +106,7 @@ public final class CpuNaiveBackend implements AttentionBackend {
     }
 
     @Override
-    public void layer(LayerProblem problem, Tensor out) {
-        capabilities().requireAll(name(), Feature.requiredBy(problem));
-        problem.requireOutput(out);
+    protected void computeLayer(LayerProblem problem, Tensor out) {
         LayerSpec spec = problem.spec();
         AttentionSpec core = spec.core();
         LayerWeights w = problem.weights();

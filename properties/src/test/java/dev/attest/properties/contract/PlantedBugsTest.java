@@ -28,9 +28,16 @@ class PlantedBugsTest {
     /** A correct backend (cpu-naive) with one bug planted in front of it. */
     private abstract static class Planted implements AttentionBackend {
         final CpuNaiveBackend correct = new CpuNaiveBackend();
+        private final String name;
+
+        Planted(String name) {
+            this.name = name;
+        }
 
         @Override
-        public abstract String name();
+        public String name() {
+            return name;
+        }
 
         @Override
         public Capabilities capabilities() {
@@ -75,12 +82,7 @@ class PlantedBugsTest {
      */
     @Test
     void heads_and_sequence_axes_swapped_are_caught_by_the_oracle_and_by_the_token_property() {
-        AttentionBackend swapped = new Planted() {
-            @Override
-            public String name() {
-                return "planted-heads-tokens-swapped";
-            }
-
+        AttentionBackend swapped = new Planted("planted-heads-tokens-swapped") {
             @Override
             public void attention(AttentionProblem p, Tensor out) {
                 correct.attention(new AttentionProblem(p.spec(), swapAxes(p.query()), swapAxes(p.key()),
@@ -106,12 +108,7 @@ class PlantedBugsTest {
     /** The 1/sqrt(D) scale forgotten. */
     @Test
     void a_missing_scale_is_caught() {
-        AttentionBackend unscaled = new Planted() {
-            @Override
-            public String name() {
-                return "planted-scale-missing";
-            }
-
+        AttentionBackend unscaled = new Planted("planted-scale-missing") {
             @Override
             public void attention(AttentionProblem p, Tensor out) {
                 AttentionSpec spec = p.spec().scale().isPresent() ? p.spec() : p.spec().toBuilder().scale(1.0).build();
@@ -125,12 +122,7 @@ class PlantedBugsTest {
     /** Causal off by one: {@code j < i + offset} instead of {@code j <= i + offset}. */
     @Test
     void causal_off_by_one_is_caught_by_the_explicit_mask_property() {
-        AttentionBackend offByOne = new Planted() {
-            @Override
-            public String name() {
-                return "planted-causal-off-by-one";
-            }
-
+        AttentionBackend offByOne = new Planted("planted-causal-off-by-one") {
             @Override
             public void attention(AttentionProblem p, Tensor out) {
                 AttentionSpec s = p.spec();
@@ -146,12 +138,7 @@ class PlantedBugsTest {
     /** A backend that computes softcap but does not declare it: a capability lie. */
     @Test
     void an_undeclared_feature_that_is_accepted_is_caught() {
-        AttentionBackend liar = new Planted() {
-            @Override
-            public String name() {
-                return "planted-capability-liar";
-            }
-
+        AttentionBackend liar = new Planted("planted-capability-liar") {
             @Override
             public Capabilities capabilities() {
                 EnumSet<Feature> features = EnumSet.allOf(Feature.class);
@@ -172,12 +159,7 @@ class PlantedBugsTest {
     /** A fully masked row computed as 0/0. */
     @Test
     void a_fully_masked_row_returning_nan_is_caught() {
-        AttentionBackend nanRows = new Planted() {
-            @Override
-            public String name() {
-                return "planted-masked-row-nan";
-            }
-
+        AttentionBackend nanRows = new Planted("planted-masked-row-nan") {
             @Override
             public void attention(AttentionProblem p, Tensor out) {
                 correct.attention(p, out);

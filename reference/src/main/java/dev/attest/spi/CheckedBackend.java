@@ -1,0 +1,60 @@
+package dev.attest.spi;
+
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.Tensor;
+
+/**
+ * A convenient base for backends: it keeps the name, description and capabilities, and does the checks every
+ * backend owes its callers before it writes anything — undeclared features refused with
+ * {@link UnsupportedFeatureException}, a wrong output shape refused naming the axis — so that a subclass only
+ * computes.
+ */
+public abstract class CheckedBackend implements AttentionBackend {
+    private final String name;
+    private final String description;
+    private final Capabilities capabilities;
+
+    protected CheckedBackend(String name, String description, Capabilities capabilities) {
+        this.name = name;
+        this.description = description;
+        this.capabilities = capabilities;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final String description() {
+        return description;
+    }
+
+    @Override
+    public final Capabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public final void attention(AttentionProblem problem, Tensor out) {
+        capabilities.requireAll(name, Feature.requiredBy(problem, out));
+        problem.requireOutput(out);
+        computeAttention(problem, out);
+    }
+
+    @Override
+    public final void layer(LayerProblem problem, Tensor out) {
+        capabilities.requireAll(name, Feature.requiredBy(problem));
+        problem.requireOutput(out);
+        computeLayer(problem, out);
+    }
+
+    /** Core attention on a problem already checked against the capabilities and {@code out}. */
+    protected abstract void computeAttention(AttentionProblem problem, Tensor out);
+
+    /** The layer on a checked problem; backends that declare {@link Feature#LAYER} override it. */
+    protected void computeLayer(LayerProblem problem, Tensor out) {
+        throw new IllegalStateException("backend " + name + " declares LAYER but does not implement computeLayer");
+    }
+}
