@@ -33,6 +33,9 @@ import dev.attest.spi.UnsupportedFeatureException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -62,6 +65,7 @@ import static dev.attest.spi.Feature.*;
  * cases per property, and a failure prints the {@code -Dattest.replay=KEY} line that reruns exactly its case.
  */
 @TestMethodOrder(MethodOrderer.MethodName.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 public abstract class AttentionContract {
 
     /** k for core outputs: at most twice the plain same-precision error, as FlashAttention judges its kernels. */
@@ -145,6 +149,20 @@ public abstract class AttentionContract {
             Tensor perturbedKv = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
             Bitwise.requireIdentical("perturbing key/value head " + g + " changed a query head outside its group",
                     base, perturbedKv, flat -> s.kvHeadOf(headOf(flat, p)) != g);
+        });
+    }
+
+    /**
+     * With B, H, Sq, Skv, Dqk and Dv all different (2, 3, 5, 7, 4, 6), the output agrees with the oracle: no axis
+     * can stand in for another without changing the result.
+     * If this fails, check: two axes confused in an index computation that equal sizes would hide.
+     */
+    @Test
+    public void required_S1_shapes_with_all_dimensions_different_agree_with_the_oracle() {
+        property(Clause.S1, cases().finishing(c -> c.withDims(2, 3, c.qHeads() == c.kvHeads() ? 3 : 1, 5, 7, 4,
+                c.qkHeadDim() == c.vHeadDim() ? 4 : 6)), c -> {
+            AttentionProblem p = c.materialize();
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
         });
     }
 

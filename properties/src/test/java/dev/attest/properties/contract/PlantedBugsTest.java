@@ -156,6 +156,21 @@ class PlantedBugsTest {
         assertTrue(failure.getMessage().contains("SOFTCAP is not declared but was accepted"), failure::getMessage);
     }
 
+    /** A backend that crashes: the failure names the backend, the exception and the case, and shrinks it. */
+    @Test
+    void a_backend_that_throws_fails_with_its_exception_and_a_shrunk_case() {
+        AttentionBackend crashing = new Planted("planted-index-crash") {
+            @Override
+            public void attention(AttentionProblem p, Tensor out) {
+                if (p.spec().qLength() > 3) throw new ArrayIndexOutOfBoundsException("Index 4 out of bounds for length 4");
+                correct.attention(p, out);
+            }
+        };
+        PropertyFailure failure = killed(crashing, AttentionContract::required_S7_agrees_with_the_oracle_within_the_tolerance_model,
+                "planted-index-crash", "ArrayIndexOutOfBoundsException", "Sq=4");
+        assertTrue(failure.getCause() instanceof ArrayIndexOutOfBoundsException, "the crash is kept as the cause");
+    }
+
     /** A fully masked row computed as 0/0. */
     @Test
     void a_fully_masked_row_returning_nan_is_caught() {
