@@ -52,6 +52,12 @@ public record AttentionProblem(AttentionSpec spec, Tensor query, Tensor key, Ten
         }
     }
 
+    /** Per-batch key lengths (a copy: the problem stays immutable), or {@code null}. */
+    @Override
+    public int[] keyLengths() {
+        return keyLengths == null ? null : keyLengths.clone();
+    }
+
     /** A problem with the same tensors and a different spec or mask: the usual way to derive a variant. */
     public AttentionProblem with(AttentionSpec newSpec, Mask newMask, int[] newKeyLengths) {
         return new AttentionProblem(newSpec, query, key, value, newMask, newKeyLengths);

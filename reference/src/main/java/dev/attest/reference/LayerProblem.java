@@ -54,6 +54,12 @@ public record LayerProblem(LayerSpec spec, LayerWeights weights, Tensor input, T
         }
     }
 
+    /** Per-batch key lengths (a copy: the problem stays immutable), or {@code null}. */
+    @Override
+    public int[] keyLengths() {
+        return keyLengths == null ? null : keyLengths.clone();
+    }
+
     /** The sequence K and V are projected from. */
     public Tensor keyValueSource() {
         return spec.crossAttention() ? memory : input;

@@ -5,6 +5,7 @@ import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.Layout;
 import dev.attest.reference.Mask;
+import dev.attest.reference.Tensor;
 
 import java.util.EnumSet;
 import java.util.Set;
@@ -48,7 +49,7 @@ public enum Feature {
     LORA;
 
     /** Features a core attention call uses; {@code out} is the output tensor the caller supplies. */
-    public static Set<Feature> requiredBy(AttentionProblem problem, dev.attest.reference.Tensor out) {
+    public static Set<Feature> requiredBy(AttentionProblem problem, Tensor out) {
         Set<Feature> features = requiredBy(problem.spec());
         Mask mask = problem.mask();
         if (mask instanceof Mask.Keep) features.add(BOOLEAN_MASK);

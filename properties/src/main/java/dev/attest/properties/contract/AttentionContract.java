@@ -83,8 +83,9 @@ public abstract class AttentionContract {
 
     /** The line a failure prints to rerun one case; override to fit your build. */
     protected String reproduceCommand(String property, CaseKey key) {
-        return "./build test -pl properties -Dtest='" + getClass().getSimpleName() + "#" + property
-                + "' -Dattest.backends=" + backend().name() + " -Dattest.replay=" + key;
+        return "./build test -pl properties -am -Dsurefire.failIfNoSpecifiedTests=false -Dtest='"
+                + getClass().getSimpleName() + "#" + property + "' -Dattest.backends=" + backend().name()
+                + " -Dattest.replay=" + key;
     }
 
     // ---------------------------------------------------------------------------------------------------------
