@@ -1,9 +1,13 @@
 package dev.attest.linear;
 
 /**
- * How the recurrent state {@code S} (F × Dv) absorbs token t, with {@code k_t = φ(key_t)}, after the ONNX
- * {@code LinearAttention} update rules (and Gated DeltaNet, Yang et al., ICLR 2025, eq. 10, whose convention they
- * follow: state rows indexed by key features, output {@code o_t = scale · S_tᵀ q_t} read after the update):
+ * How the recurrent state {@code S} (F × Dv) absorbs token t, with {@code k_t = φ(key_t)}: the four update rules of
+ * the ONNX {@code LinearAttention} operator as the Attest issue states them, in the convention of Gated DeltaNet
+ * (Yang, Kautz, Hatamizadeh, "Gated Delta Networks", ICLR 2025) and flash-linear-attention: state rows indexed by key
+ * features, the output {@code o_t = scale · S_tᵀ q_t} read <em>after</em> the update, scale {@code 1/√Dk} by default.
+ * (The operator's own text was not at hand when this was written: its attribute names, default scale and gate
+ * parameterisation — g given directly, not as {@code exp(log g)} — should be confirmed against
+ * {@code onnx/docs/Operators.md}.)
  *
  * <pre>
  *   LINEAR       S_t = S_{t-1} + k_t v_tᵀ
