@@ -84,9 +84,17 @@ public class FavorEstimatorProperties {
         return v;
     }
 
-    static FeatureMap.Random map(boolean positive, KernelCase c, int m, boolean orthogonal) {
-        return positive ? new FeatureMap.PositiveRandom(c.d(), m, c.seed(), orthogonal, 1)
-                : new FeatureMap.TrigRandom(c.d(), m, c.seed(), orthogonal, 1);
+    FeatureMap.Random map(boolean positive, KernelCase c, int m, boolean orthogonal) {
+        return randomMap(positive, c.d(), m, c.seed(), orthogonal);
+    }
+
+    /**
+     * The random map under test, estimating the raw kernel {@code exp(xᵀy)} (input scale 1). Override to check
+     * another configuration of the maps; the planted-bug test overrides it with a mis-scaled map.
+     */
+    protected FeatureMap.Random randomMap(boolean positive, int d, int m, long seed, boolean orthogonal) {
+        return positive ? new FeatureMap.PositiveRandom(d, m, seed, orthogonal, 1)
+                : new FeatureMap.TrigRandom(d, m, seed, orthogonal, 1);
     }
 
     /**
@@ -192,8 +200,8 @@ public class FavorEstimatorProperties {
             double sm = FavorStatistics.softmaxKernel(x, x);
             double[] difference = new double[ORTHOGONAL_REDRAWS];
             double iidSum = 0, ortSum = 0;
-            FeatureMap.PositiveRandom iid = new FeatureMap.PositiveRandom(d, m, 0, false, 1);
-            FeatureMap.PositiveRandom ort = new FeatureMap.PositiveRandom(d, m, 0, true, 1);
+            FeatureMap.Random iid = randomMap(true, d, m, 0, false);
+            FeatureMap.Random ort = randomMap(true, d, m, 0, true);
             for (int r = 0; r < ORTHOGONAL_REDRAWS; r++) {
                 long seed = 20261123L + 7919L * r;
                 FeatureMap a = iid.redraw(seed), b = ort.redraw(seed);

@@ -185,4 +185,18 @@ class LinearPlantedBugsTest {
                 LinearAttentionContract::required_L7_undeclared_features_are_refused_before_writing,
                 "an undeclared feature was not refused");
     }
+
+    /** The input scale applied twice (x·0.9 instead of x): the estimate of exp(xᵀy) is biased. */
+    @Test
+    void aMisScaledFeatureMapIsCaughtByUnbiasedness() {
+        FavorEstimatorProperties misScaled = new FavorEstimatorProperties() {
+            @Override
+            protected FeatureMap.Random randomMap(boolean positive, int d, int m, long seed, boolean orthogonal) {
+                return positive ? new FeatureMap.PositiveRandom(d, m, seed, orthogonal, 0.9)
+                        : new FeatureMap.TrigRandom(d, m, seed, orthogonal, 0.9);
+            }
+        };
+        Throwable failure = assertThrows(Throwable.class, misScaled::stochastic_F1_favor_estimates_of_exp_xy_are_unbiased);
+        assertTrue(failure.getMessage().contains("the estimate is biased"), failure::getMessage);
+    }
 }
