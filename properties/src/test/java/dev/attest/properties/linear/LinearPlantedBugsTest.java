@@ -199,4 +199,44 @@ class LinearPlantedBugsTest {
         Throwable failure = assertThrows(Throwable.class, misScaled::stochastic_F1_favor_estimates_of_exp_xy_are_unbiased);
         assertTrue(failure.getMessage().contains("the estimate is biased"), failure::getMessage);
     }
+
+    /** A chunked form that forgets the state at chunk boundaries: only chunk sizes >= S are right. */
+    static final class ForgetfulChunks implements LinearAttentionBackend {
+        private final dev.attest.backends.linear.LinearRecurrentBackend inner =
+                new dev.attest.backends.linear.LinearRecurrentBackend();
+        private final int chunk;
+
+        ForgetfulChunks(int chunk) {
+            this.chunk = chunk;
+        }
+
+        @Override public String name() { return "mutant-forgetful-chunks"; }
+        @Override public LinearCapabilities capabilities() { return inner.capabilities(); }
+        @Override public FeatureMap defaultFeatureMap(int kDim) { return inner.defaultFeatureMap(kDim); }
+
+        @Override
+        public java.util.Optional<LinearAttentionBackend> withChunkSize(int chunkSize) {
+            return java.util.Optional.of(new ForgetfulChunks(chunkSize));
+        }
+
+        @Override
+        public LinearState forward(LinearProblem p, Tensor out) {
+            LinearState state = p.initialState();
+            for (int from = 0; from < p.spec().length(); from += chunk) {
+                int to = Math.min(p.spec().length(), from + chunk);
+                LinearState next = inner.forward(p.slice(from, to, from == 0 ? state : p.initialState()),
+                        LinearProblem.sliceAxis(out, 2, from, to));
+                state = next;
+            }
+            return state;
+        }
+    }
+
+    @Test
+    void aChunkBoundaryThatDropsTheStateIsCaughtByTheChunkSizeProperty() {
+        Contract contract = new Contract(new ForgetfulChunks(1000));
+        Throwable failure = assertThrows(Throwable.class,
+                contract::optional_L3_the_chunk_size_does_not_change_the_result);
+        assertTrue(failure.getMessage().contains("changed the result"), failure::getMessage);
+    }
 }
