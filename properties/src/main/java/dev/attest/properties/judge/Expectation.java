@@ -73,6 +73,16 @@ public final class Expectation {
                 precision);
     }
 
+    /**
+     * The tolerance model for any oracle-backed computation (linear attention uses it): {@code naive} runs the same
+     * algorithm in a rounded arithmetic, {@code magnitude} sets the floor.
+     */
+    public static Expectation of(String what, OracleResult oracle,
+                                 java.util.function.Function<RoundedArithmetic, OracleResult> naive, double magnitude,
+                                 double k, Precision precision) {
+        return new Expectation(what, oracle, naive, magnitude, k, precision);
+    }
+
     /** What a backend of {@code precision} should produce for the layer {@code problem}. */
     public static Expectation layer(LayerProblem problem, Precision precision, double k) {
         return layer(problem, problem, precision, k);

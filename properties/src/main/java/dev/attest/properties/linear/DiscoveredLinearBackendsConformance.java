@@ -1,0 +1,55 @@
+package dev.attest.properties.linear;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import dev.attest.spi.LinearAttentionBackend;
+import dev.attest.spi.LinearBackends;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The linear contract run once per linear backend found through {@link java.util.ServiceLoader}
+ * ({@code META-INF/services/dev.attest.spi.LinearAttentionBackend}). {@code -Dattest.linear.backends=a,b} narrows
+ * the run; an unknown name is an error listing the known ones.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.attest.properties.linear.DiscoveredLinearBackendsConformance#backends")
+public class DiscoveredLinearBackendsConformance extends LinearAttentionContract {
+
+    public static final String BACKENDS_PROPERTY = "attest.linear.backends";
+
+    @Parameter
+    LinearAttentionBackend backend;
+
+    @Override
+    protected LinearAttentionBackend backend() {
+        return backend;
+    }
+
+    static Stream<Arguments> backends() {
+        return selected().stream().map(b -> Arguments.of(Named.of(b.name(), b)));
+    }
+
+    public static List<LinearAttentionBackend> selected() {
+        List<LinearAttentionBackend> all = LinearBackends.discover();
+        String wanted = System.getProperty(BACKENDS_PROPERTY, "").trim();
+        if (wanted.isEmpty() || wanted.equals("all")) return all;
+        Set<String> names = Arrays.stream(wanted.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .collect(Collectors.toSet());
+        Set<String> known = all.stream().map(LinearAttentionBackend::name).collect(Collectors.toSet());
+        for (String name : names) {
+            if (!known.contains(name)) {
+                throw new IllegalArgumentException("unknown linear backend '" + name + "'; known: "
+                        + all.stream().map(LinearAttentionBackend::name).collect(Collectors.joining(", ")));
+            }
+        }
+        return all.stream().filter(b -> names.contains(b.name())).toList();
+    }
+}
