@@ -175,13 +175,14 @@ extern "C" __global__ void __launch_bounds__(FL_THREADS)
 flash_forward(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
               float* __restrict__ out, int B, int Hq, int Hkv, int Sq, int Skv, int Dqk, int Dv,
               float scale, float softcap, Masking m) {
-    // dynamic shared memory: Qs[FL_BM][Dqk] | KVs[FL_BN][max(Dqk, Dv) + 1] | Ps[FL_BM][FL_BN] | vis[FL_BM]
+    // dynamic shared memory: Qs[FL_BM][Dqk + 1] | KVs[FL_BN][max(Dqk, Dv) + 1] | Ps[FL_BM][FL_BN]
+    // (+1 pitches: the 8 quads of a warp read 8 different rows at the same column without bank conflicts)
     extern __shared__ float smem[];
-    const int kvPitch = max(Dqk, Dv) + 1;               // +1 keeps a column walk free of bank conflicts
+    const int qPitch = Dqk + 1;
+    const int kvPitch = max(Dqk, Dv) + 1;
     float* Qs = smem;
-    float* KVs = Qs + FL_BM * Dqk;
+    float* KVs = Qs + FL_BM * qPitch;
     float* Ps = KVs + FL_BN * kvPitch;
-    unsigned* visRow = (unsigned*)(Ps + FL_BM * FL_BN);
 
     const int tid = threadIdx.x;
     const int row = tid >> 2;                           // 0..31
@@ -199,7 +200,7 @@ flash_forward(const float* __restrict__ q, const float* __restrict__ k, const fl
 
     for (int e = tid; e < FL_BM * Dqk; e += FL_THREADS) {
         int r = e / Dqk, d = e % Dqk;
-        Qs[e] = (i0 + r < Sq) ? qb[(long long)(i0 + r) * Dqk + d] : 0.f;
+        Qs[r * qPitch + d] = (i0 + r < Sq) ? qb[(long long)(i0 + r) * Dqk + d] : 0.f;
     }
 
     // Causal tile skipping: the keys any row of this tile may see structurally lie in [jLo, jHi).
@@ -239,7 +240,7 @@ flash_forward(const float* __restrict__ q, const float* __restrict__ k, const fl
             s[c] = 0.f;
             if (rowValid && j < Skv && visibleWithBias(m, b, h, i, j, &bias)) {
                 float dot = 0.f;
-                for (int d = 0; d < Dqk; d++) dot += Qs[row * Dqk + d] * KVs[jj * kvPitch + d];
+                for (int d = 0; d < Dqk; d++) dot += Qs[row * qPitch + d] * KVs[jj * kvPitch + d];
                 s[c] = logit(dot, scale, softcap, bias);
                 tileMax = (bits == 0) ? s[c] : fmaxf(tileMax, s[c]);
                 bits |= 1u << jj;
@@ -274,7 +275,6 @@ flash_forward(const float* __restrict__ q, const float* __restrict__ k, const fl
             mRow = mNew;
             seen = true;
         }
-        if (lane == 0) visRow[row] = bits;
         __syncthreads();                                // everyone is done with K
 
         for (int e = tid; e < FL_BN * Dv; e += FL_THREADS) {

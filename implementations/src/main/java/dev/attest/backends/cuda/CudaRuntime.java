@@ -345,7 +345,7 @@ final class CudaRuntime {
 
     private Launch flash(AttentionSpec s, CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr o, byte[] masking) {
         int dqk = s.qkHeadDim(), dv = s.vHeadDim();
-        int shared = 4 * (FL_BM * dqk + FL_BN * (Math.max(dqk, dv) + 1) + FL_BM * FL_BN + FL_BM);
+        int shared = flashSharedBytes(dqk, dv);
         long bh = (long) s.batch() * s.qHeads();
         if (bh > 65535) throw new IllegalArgumentException("flash_forward grid: B*Hq = " + bh + " exceeds 65535");
         int tiles = (s.qLength() + FL_BM - 1) / FL_BM;
@@ -355,7 +355,13 @@ final class CudaRuntime {
         return () -> launch(flash, "flash_forward", tiles, (int) bh, FL_THREADS, shared, args);
     }
 
-    private static int decodeSharedBytes(AttentionSpec s) {
+    /** Dynamic shared memory of flash_forward: Qs[32][Dqk+1], KVs[32][max(Dqk,Dv)+1], Ps[32][32] (37,120 bytes at 128). */
+    static int flashSharedBytes(int dqk, int dv) {
+        return 4 * (FL_BM * (dqk + 1) + FL_BN * (Math.max(dqk, dv) + 1) + FL_BM * FL_BN);
+    }
+
+    /** Dynamic shared memory of decode_partial: qs[Dqk], p[256] floats, vis[256] bytes. */
+    static int decodeSharedBytes(AttentionSpec s) {
         return 4 * (s.qkHeadDim() + DEC_CHUNK) + DEC_CHUNK;
     }
 
