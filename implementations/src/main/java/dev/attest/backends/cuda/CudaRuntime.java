@@ -222,7 +222,16 @@ final class CudaRuntime {
             throw new IllegalArgumentException("flash_forward supports head dims up to " + Kernel.FLASH_MAX_HEAD_DIM
                     + ", got Dqk=" + s.qkHeadDim() + " Dv=" + s.vHeadDim() + "; use -D" + Kernel.PROPERTY + "=auto");
         }
-        if (kernel == Kernel.DECODE && decodeSharedBytes(s) > SMEM_DEFAULT) kernel = Kernel.NAIVE;
+        if (choice == Kernel.AUTO && kernel == Kernel.FLASH && (long) s.batch() * s.qHeads() > 65535) {
+            kernel = Kernel.NAIVE;                           // flash puts B*Hq on grid y (at most 65535)
+        }
+        if (kernel == Kernel.DECODE && decodeSharedBytes(s) > SMEM_DEFAULT) {
+            if (choice == Kernel.DECODE) {
+                throw new IllegalArgumentException("decode_partial needs " + decodeSharedBytes(s) + " bytes of shared "
+                        + "memory for Dqk=" + s.qkHeadDim() + ", more than " + SMEM_DEFAULT);
+            }
+            kernel = Kernel.NAIVE;
+        }
         float[] outHost = new float[Math.toIntExact((long) s.batch() * s.qHeads() * s.qLength() * s.vHeadDim())];
         float[] times = new float[iterations];
         try (DevicePool.Lease lease = pool.lease()) {
