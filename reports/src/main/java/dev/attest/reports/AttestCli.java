@@ -40,7 +40,14 @@ public final class AttestCli implements Runnable {
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable cause = e;
-            while (cause.getCause() != null && !(cause instanceof UsageException)) cause = cause.getCause();
+            while (cause.getCause() != null && !(cause instanceof UsageException) && !(cause instanceof RunFailure)) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof RunFailure) {
+                commandLine.getErr().println("attest: " + cause.getMessage());
+                commandLine.getErr().flush();
+                return FAILED;
+            }
             if (cause instanceof UsageException) {
                 commandLine.getErr().println("attest: " + cause.getMessage());
                 commandLine.getErr().flush();

@@ -43,7 +43,11 @@ public final class Latency {
                 .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "-Djava.awt.headless=true")
                 .verbosity(VerboseMode.SILENT).shouldFailOnError(true);
         if (jmhJson != null) {
-            AtomicFiles.write(jmhJson, "");
+            try {
+                java.nio.file.Files.createDirectories(jmhJson.toAbsolutePath().getParent());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             o.resultFormat(ResultFormatType.JSON).result(jmhJson.toString());
         }
         return o;
@@ -69,7 +73,9 @@ public final class Latency {
         try {
             return new Runner(o.build()).run();
         } catch (RunnerException e) {
-            throw new IllegalStateException("JMH run failed: " + e.getMessage(), e);
+            String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            throw new RunFailure("the JMH run failed: " + first + (first.contains("JMH lock")
+                    ? " (another benchmark is running; wait for it, e.g. flock /tmp/attest-bench.lock ./attest ...)" : ""), e);
         }
     }
 
