@@ -15,7 +15,7 @@ public enum Profile {
     QUICK(20, List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
             config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
             config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false)),
-            new int[]{64, 128, 256, 512}, new BenchSettings(null, "avgt", 1, 2, 200, 3, 200, 1)),
+            new int[]{64, 128, 256, 512}, new BenchSettings(null, "avgt", 1, 3, 300, 3, 300, 1)),
     FULL(100, List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
             config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
             config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false),

@@ -69,7 +69,7 @@ public final class Charts {
             axis.setBase(10);
             axis.setSmallestValue(1e-12);
             // Plain-text tick labels ("1E-3"): the default superscript labels become glyph outlines in SVG.
-            axis.setNumberFormatOverride(new java.text.DecimalFormat("0.#E0",
+            axis.setNumberFormatOverride(new java.text.DecimalFormat("0.0#E0",
                     java.text.DecimalFormatSymbols.getInstance(java.util.Locale.ROOT)));
             axis.setLabelFont(FONT);
             axis.setTickLabelFont(FONT.deriveFont(10f));
