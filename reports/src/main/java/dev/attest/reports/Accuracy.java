@@ -1,0 +1,42 @@
+package dev.attest.reports;
+
+import dev.attest.properties.judge.Expectation;
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.Layout;
+import dev.attest.reference.Tensor;
+import dev.attest.reports.model.AccuracyResult;
+import dev.attest.reports.model.ConfigInfo;
+import dev.attest.spi.AttentionBackend;
+
+/**
+ * Error of a backend against the oracle on one configuration, judged by the tolerance model (k = 2, as for the
+ * core outputs in the properties): max-abs, relative RMS, and error / allowance.
+ */
+public final class Accuracy {
+    /** The tolerance factor of core outputs (DESIGN.md "Precision and tolerances"). */
+    public static final double K = 2.0;
+    static final long DATA_SEED = 7;
+
+    private Accuracy() {
+    }
+
+    public static AccuracyResult measure(AttentionBackend backend, ConfigInfo config) {
+        AttentionProblem problem = Workloads.problem(config, DATA_SEED);
+        Expectation expectation = Expectation.attention(problem, backend.capabilities().precision(), K);
+        Tensor out = problem.allocateOutput(Layout.BHSD);
+        backend.attention(problem, out);
+        Expectation.Comparison c = expectation.compare(out);
+        double allowance = expectation.allowance();
+        double baseline = baselineOf(expectation, allowance);
+        return new AccuracyResult(backend.name(), config.name(), c.maxAbsError(), c.relativeRms(), baseline,
+                allowance, c.ratio(), c.passes());
+    }
+
+    /** The naive baseline's error, read back from the fact block (the model keeps it private). */
+    private static double baselineOf(Expectation expectation, double allowance) {
+        String text = new Expectation.Comparison(expectation, new float[0], -1, 0, 0, -1)
+                .describe(dev.attest.properties.engine.Facts.of()).toString();
+        var m = java.util.regex.Pattern.compile("naive \\w+ error ([0-9.eE+-]+)").matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : allowance / K;
+    }
+}

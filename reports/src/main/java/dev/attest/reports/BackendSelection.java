@@ -1,0 +1,84 @@
+package dev.attest.reports;
+
+import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Backends;
+
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.jar.JarFile;
+import java.util.stream.Collectors;
+
+/**
+ * The backends a command runs: third-party jars are added through a {@link URLClassLoader} set as the context
+ * class loader (so {@link java.util.ServiceLoader} discovery, in the properties too, sees them), then the names
+ * are checked against what was found.
+ */
+public final class BackendSelection {
+    static final String SERVICE = "META-INF/services/" + AttentionBackend.class.getName();
+
+    private BackendSelection() {
+    }
+
+    /** Adds {@code jars} to the context class loader; a missing jar or one with no backend is a usage error. */
+    public static void addJars(List<Path> jars) {
+        if (jars == null || jars.isEmpty()) return;
+        List<URL> urls = new ArrayList<>();
+        for (Path jar : jars) {
+            if (!Files.isRegularFile(jar)) throw new UsageException("--jar " + jar + ": no such file");
+            try (JarFile file = new JarFile(jar.toFile())) {
+                if (file.getEntry(SERVICE) == null) {
+                    throw new UsageException("--jar " + jar + ": no backend in it (no " + SERVICE + " entry)");
+                }
+            } catch (IOException e) {
+                throw new UsageException("--jar " + jar + ": not a readable jar (" + e.getMessage() + ")");
+            }
+            try {
+                urls.add(jar.toUri().toURL());
+            } catch (MalformedURLException e) {
+                throw new UsageException("--jar " + jar + ": " + e.getMessage());
+            }
+        }
+        ClassLoader parent = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(new URLClassLoader("attest-jars", urls.toArray(URL[]::new), parent));
+    }
+
+    /** Every backend visible now; a broken provider is a usage error. */
+    public static List<AttentionBackend> discover() {
+        try {
+            return Backends.discover();
+        } catch (IllegalStateException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    /** The backends named in {@code names} ("all", empty, or names; commas allowed); unknown names list the known. */
+    public static List<AttentionBackend> select(List<String> names) {
+        List<AttentionBackend> all = discover();
+        if (all.isEmpty()) throw new UsageException("no backend found on the class path");
+        Set<String> wanted = new LinkedHashSet<>();
+        if (names != null) {
+            for (String n : names) for (String part : n.split(",")) if (!part.isBlank()) wanted.add(part.trim());
+        }
+        if (wanted.isEmpty() || wanted.contains("all")) return all;
+        Set<String> known = all.stream().map(AttentionBackend::name).collect(Collectors.toSet());
+        for (String name : wanted) {
+            if (!known.contains(name)) {
+                throw new UsageException("unknown backend '" + name + "'; known backends: "
+                        + all.stream().map(AttentionBackend::name).collect(Collectors.joining(", ")));
+            }
+        }
+        return all.stream().filter(b -> wanted.contains(b.name())).toList();
+    }
+
+    public static String joinedNames(List<AttentionBackend> backends) {
+        return backends.stream().map(AttentionBackend::name).collect(Collectors.joining(","));
+    }
+}

@@ -1,0 +1,79 @@
+package dev.attest.reports;
+
+import dev.attest.reports.model.BackendInfo;
+import dev.attest.spi.AttentionBackend;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Options every running command shares: backend selection, third-party jars, seed, tries, shard. */
+public final class CommonOptions {
+    /** How many properties run per backend (for the progress bar): the kit's rule-named methods. */
+    static final int PROPERTY_COUNT_HINT = countProperties();
+
+    private static int countProperties() {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Class<?> c = dev.attest.properties.contract.DiscoveredBackendsConformance.class; c != null;
+             c = c.getSuperclass()) {
+            for (var m : c.getDeclaredMethods()) {
+                if (m.getName().matches("(required|optional|stochastic|untested)_.*")) names.add(m.getName());
+            }
+        }
+        return Math.max(1, names.size());
+    }
+    /** The seed `./build test` uses (pom.xml attest.seed), so the CLI and the build agree by default. */
+    public static final long DEFAULT_SEED = 20261123L;
+
+    @Option(names = {"-b", "--backend"}, paramLabel = "NAME", split = ",",
+            description = "backends to run (repeat or comma-separate; default: all)")
+    List<String> backendNames = new ArrayList<>();
+
+    @Option(names = "--jar", paramLabel = "PATH", description = "a jar with third-party backends (repeatable)")
+    List<Path> jars = new ArrayList<>();
+
+    @Option(names = "--tries", defaultValue = "40", description = "cases per property (default: ${DEFAULT-VALUE})")
+    int tries;
+
+    @Option(names = "--seed", paramLabel = "S", description = "property seed, or 'random' (default: 20261123)")
+    String seedText;
+
+    @Option(names = "--shard", paramLabel = "I/N", description = "run only shard I of N of the work items")
+    String shardText;
+
+    private List<AttentionBackend> selected;
+
+    public List<AttentionBackend> backends() {
+        if (selected == null) {
+            if (tries < 1) throw new UsageException("--tries must be a positive integer, got " + tries);
+            BackendSelection.addJars(jars);
+            selected = BackendSelection.select(backendNames);
+        }
+        return selected;
+    }
+
+    public List<String> requested() {
+        return backendNames.isEmpty() ? List.of("all") : List.copyOf(backendNames);
+    }
+
+    public long seed() {
+        if (seedText == null) return DEFAULT_SEED;
+        if (seedText.equals("random")) return System.nanoTime() ^ 0x9E3779B97F4A7C15L;
+        try {
+            return Long.parseLong(seedText);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--seed must be a long or 'random', got '" + seedText + "'");
+        }
+    }
+
+    public Shard shard() {
+        return Shard.parse(shardText);
+    }
+
+    public List<BackendInfo> backendInfos(List<AttentionBackend> backends) {
+        return backends.stream().map(b -> new BackendInfo(b.name(), b.description(),
+                b.capabilities().precision().name().toLowerCase(java.util.Locale.ROOT),
+                b.unavailableReason().isEmpty(), b.unavailableReason().orElse(null))).toList();
+    }
+}

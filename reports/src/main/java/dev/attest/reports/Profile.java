@@ -1,0 +1,75 @@
+package dev.attest.reports;
+
+import dev.attest.reports.model.BenchSettings;
+import dev.attest.reports.model.ConfigInfo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a report or bench run measures and how long it measures it. {@code quick} (the default) takes a few minutes
+ * on 2 cores; {@code full} measures more shapes for longer; {@code tiny} exists for Attest's own tests.
+ */
+public enum Profile {
+    QUICK(20, List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
+            config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
+            config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false)),
+            new int[]{64, 128, 256, 512}, new BenchSettings(null, "avgt", 1, 3, 300, 3, 300, 1)),
+    FULL(100, List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
+            config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
+            config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false),
+            config("mha-b1-h8-s128-d64", "accuracy", 1, 8, 8, 128, 64, false),
+            config("gqa-b1-h8-kv4-s200-d64-causal", "accuracy", 1, 8, 4, 200, 64, true)),
+            new int[]{64, 128, 256, 512, 1024}, new BenchSettings(null, "avgt", 2, 3, 500, 5, 500, 1)),
+    TINY(5, List.of(config("tiny-b1-h2-s8-d4", "accuracy", 1, 2, 2, 8, 4, false),
+            config("tiny-b1-h2-kv1-s12-d8-causal", "accuracy", 1, 2, 1, 12, 8, true)),
+            new int[]{8, 16, 32}, new BenchSettings(null, "avgt", 0, 1, 20, 2, 20, 1));
+
+    public final int tries;
+    public final List<ConfigInfo> accuracyConfigs;
+    public final int[] scalingLengths;
+    public final BenchSettings bench;
+
+    Profile(int tries, List<ConfigInfo> accuracyConfigs, int[] scalingLengths, BenchSettings bench) {
+        this.tries = tries;
+        this.accuracyConfigs = accuracyConfigs;
+        this.scalingLengths = scalingLengths;
+        this.bench = new BenchSettings(Latency.JMH_VERSION, bench.mode(), bench.forks(), bench.warmupIterations(),
+                bench.warmupMillis(), bench.measurementIterations(), bench.measurementMillis(), bench.threads());
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The scaling series: B=1, Hq=Hkv=4, D=64 (D=8 for tiny), Sq=Skv=L for each length. */
+    public List<ConfigInfo> scalingConfigs() {
+        List<ConfigInfo> out = new ArrayList<>();
+        int d = this == TINY ? 8 : 64;
+        for (int length : scalingLengths) {
+            out.add(config(String.format(Locale.ROOT, "scaling-h4-d%d-s%04d", d, length), "scaling", 1, 4, 4, length, d,
+                    false));
+        }
+        return out;
+    }
+
+    public List<ConfigInfo> allConfigs() {
+        List<ConfigInfo> all = new ArrayList<>(accuracyConfigs);
+        all.addAll(scalingConfigs());
+        return all;
+    }
+
+    public static Profile parse(String text) {
+        try {
+            return valueOf(text.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("unknown profile '" + text + "'; known profiles: quick, full");
+        }
+    }
+
+    static ConfigInfo config(String name, String kind, int b, int hq, int hkv, int s, int d, boolean causal) {
+        long flops = 2L * b * hq * s * s * (d + d);
+        return new ConfigInfo(name, kind, b, hq, hkv, s, s, d, causal, flops);
+    }
+}

@@ -1,0 +1,197 @@
+package dev.attest.reports.html;
+
+import dev.attest.reports.model.AccuracyResult;
+import dev.attest.reports.model.ConfigInfo;
+import dev.attest.reports.model.Environment;
+import dev.attest.reports.model.KvCachePoint;
+import dev.attest.reports.model.LatencyResult;
+import dev.attest.reports.model.LinearErrorPoint;
+import dev.attest.reports.model.PropertyResult;
+import dev.attest.reports.model.Report;
+import dev.attest.reports.model.Status;
+import gg.jte.ContentType;
+import gg.jte.TemplateEngine;
+import gg.jte.output.StringOutput;
+
+import java.awt.Color;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Renders report.html from a report: jte template (precompiled), JFreeChart figures as inline SVG, no script, no
+ * network. A pure function of the report: the same report gives the same bytes.
+ */
+public final class HtmlReport {
+    private static final TemplateEngine ENGINE = TemplateEngine.createPrecompiled(ContentType.Html);
+
+    private HtmlReport() {
+    }
+
+    public static String render(Report report) {
+        System.setProperty("java.awt.headless", "true");
+        Locale previous = Locale.getDefault();
+        Locale.setDefault(Locale.ROOT);
+        try {
+            StringOutput output = new StringOutput();
+            ENGINE.render("report.jte", model(report), output);
+            return output.toString();
+        } finally {
+            Locale.setDefault(previous);
+        }
+    }
+
+    static HtmlModel model(Report r) {
+        List<String> backends = new ArrayList<>(new TreeSet<>(r.backends().stream().map(b -> b.name()).toList()));
+        r.conformance().forEach(c -> { if (!backends.contains(c.backend())) backends.add(c.backend()); });
+        Map<String, Map<String, Status>> byProperty = new TreeMap<>();
+        for (PropertyResult c : r.conformance()) {
+            byProperty.computeIfAbsent(c.property(), k -> new LinkedHashMap<>()).put(c.backend(), c.status());
+        }
+        List<HtmlModel.MatrixRow> matrix = new ArrayList<>();
+        byProperty.forEach((p, cells) -> matrix.add(new HtmlModel.MatrixRow(p,
+                backends.stream().map(b -> cells.containsKey(b) ? cells.get(b).label() : "-").toList())));
+        List<String[]> failures = r.conformance().stream().filter(c -> c.status() == Status.FAIL)
+                .map(c -> new String[]{c.backend(), c.property(), c.message() == null ? "" : c.message()}).toList();
+
+        Map<String, ConfigInfo> configs = new LinkedHashMap<>();
+        r.configs().forEach(c -> configs.put(c.name(), c));
+        Map<String, LatencyResult> latency = new LinkedHashMap<>();
+        r.latency().forEach(l -> latency.put(l.backend() + "\u0000" + l.config(), l));
+
+        List<String[]> accuracyRows = new ArrayList<>();
+        List<Analysis.Point> points = new ArrayList<>();
+        for (AccuracyResult a : r.accuracy()) {
+            LatencyResult l = latency.get(a.backend() + "\u0000" + a.config());
+            accuracyRows.add(new String[]{a.backend(), a.config(), sci(a.maxAbsError()), sci(a.relativeRms()),
+                    sci(a.baselineError()), sci(a.allowance()), fixed(a.errorOverAllowance()),
+                    a.withinAllowance() ? "within" : "OUTSIDE", l == null ? "no figure" : ms(l.metric().score())});
+            if (l != null && r.conforms(a.backend())) {
+                points.add(new Analysis.Point(a.backend() + " / " + a.config(), l.metric().score(),
+                        Math.max(a.relativeRms(), 1e-12)));
+            }
+        }
+        String accuracySvg = null;
+        List<String> pareto = new ArrayList<>();
+        if (!points.isEmpty()) {
+            Map<String, List<double[]>> perBackend = new TreeMap<>();
+            for (Analysis.Point p : points) {
+                perBackend.computeIfAbsent(p.label().substring(0, p.label().indexOf(" / ")), k -> new ArrayList<>())
+                        .add(new double[]{p.x(), p.y()});
+            }
+            List<Charts.Series> series = new ArrayList<>();
+            perBackend.forEach((b, pts) -> series.add(new Charts.Series(b, pts, false, true, null)));
+            List<Analysis.Point> frontier = Analysis.paretoFrontier(points);
+            series.add(new Charts.Series("Pareto frontier", frontier.stream().map(p -> new double[]{p.x(), p.y()})
+                    .toList(), true, false, Color.DARK_GRAY));
+            frontier.forEach(p -> pareto.add(p.label() + " (" + ms(p.x()) + ", rel. RMS " + sci(p.y()) + ")"));
+            accuracySvg = Charts.xy("fig-accuracy", "Accuracy against latency (lower left is better)",
+                    "latency (ms/op, log)", true, "relative RMS error vs oracle (log)", true, series, 760, 420);
+        }
+
+        String scalingSvg = null;
+        List<String[]> exponents = new ArrayList<>();
+        Map<String, List<double[]>> scaling = new TreeMap<>();
+        for (LatencyResult l : r.latency()) {
+            ConfigInfo c = configs.get(l.config());
+            if (c != null && "scaling".equals(c.kind())) {
+                scaling.computeIfAbsent(l.backend(), k -> new ArrayList<>()).add(new double[]{c.qLength(), l.metric().score()});
+            }
+        }
+        if (!scaling.isEmpty()) {
+            List<Charts.Series> series = new ArrayList<>();
+            scaling.forEach((b, pts) -> {
+                pts.sort((x, y) -> Double.compare(x[0], y[0]));
+                double e = Analysis.exponent(pts);
+                exponents.add(new String[]{b, Double.isNaN(e) ? "-" : fixed(e), Integer.toString(pts.size())});
+                series.add(new Charts.Series(b + (Double.isNaN(e) ? "" : " (slope " + fixed(e) + ")"), pts, true, true,
+                        null));
+            });
+            scalingSvg = Charts.xy("fig-scaling", "Scaling with sequence length (log-log, fitted exponent)",
+                    "sequence length S = Sq = Skv (log)", true, "latency (ms/op, log)", true, series, 760, 420);
+        }
+
+        List<String[]> latencyRows = r.latency().stream().map(l -> {
+            ConfigInfo c = configs.get(l.config());
+            String gflops = c == null ? "-" : String.format(Locale.ROOT, "%.2f", c.flops() / (l.metric().score() * 1e6));
+            return new String[]{l.backend(), l.config(), ms(l.metric().score()),
+                    l.metric().error() == null ? "-" : ms(l.metric().error()), Integer.toString(l.metric().samples().size()),
+                    gflops};
+        }).toList();
+
+        String kvSvg = null;
+        if (!r.kvCache().isEmpty()) {
+            Map<String, List<double[]>> decode = new TreeMap<>();
+            for (KvCachePoint p : r.kvCache()) {
+                decode.computeIfAbsent(p.backend() + " decode", k -> new ArrayList<>()).add(new double[]{p.length(), p.decodeMillis()});
+                decode.computeIfAbsent(p.backend() + " recompute", k -> new ArrayList<>()).add(new double[]{p.length(), p.recomputeMillis()});
+            }
+            List<Charts.Series> series = new ArrayList<>();
+            decode.forEach((n, pts) -> series.add(new Charts.Series(n, pts, true, true, null)));
+            kvSvg = Charts.xy("fig-kv", "KV-cache decode against recomputation", "cache length (log)", true,
+                    "ms per token (log)", true, series, 760, 380);
+        }
+        String linearSvg = null;
+        if (!r.linearAttention().isEmpty()) {
+            Map<String, List<double[]>> curves = new TreeMap<>();
+            List<double[]> theory = new ArrayList<>();
+            for (LinearErrorPoint p : r.linearAttention()) {
+                curves.computeIfAbsent(p.backend(), k -> new ArrayList<>()).add(new double[]{p.features(), p.error()});
+                theory.add(new double[]{p.features(), p.theory()});
+            }
+            List<Charts.Series> series = new ArrayList<>();
+            curves.forEach((n, pts) -> series.add(new Charts.Series(n, pts, true, true, null)));
+            series.add(new Charts.Series("Performer theory", theory, true, false, Color.DARK_GRAY));
+            linearSvg = Charts.xy("fig-linear", "Linear attention error against m", "random features m (log)", true,
+                    "error vs softmax (log)", true, series, 760, 380);
+        }
+
+        Environment e = r.environment();
+        List<String[]> env = new ArrayList<>();
+        if (e != null) {
+            env.add(new String[]{"machine", e.machine()});
+            env.add(new String[]{"OS", e.os() + " (" + e.arch() + ")"});
+            env.add(new String[]{"cores", Integer.toString(e.cores())});
+            env.add(new String[]{"max heap", e.maxHeapMiB() + " MiB"});
+            env.add(new String[]{"JVM", e.jvm() + " " + e.jvmVersion()});
+            env.add(new String[]{"Attest", e.attestVersion()});
+        }
+        if (r.run() != null) {
+            env.add(new String[]{"command", r.run().command() + (r.run().profile() == null ? "" : " --profile "
+                    + r.run().profile()) + (r.run().shard() == null ? "" : " --shard " + r.run().shard())});
+            env.add(new String[]{"seed / tries", r.run().seed() + " / " + r.run().tries() + " per property"});
+            if (r.run().bench() != null) {
+                var b = r.run().bench();
+                env.add(new String[]{"JMH", b.jmhVersion() + ", " + b.mode() + ", forks " + b.forks() + ", warm-up "
+                        + b.warmupIterations() + " x " + b.warmupMillis() + " ms, measurement "
+                        + b.measurementIterations() + " x " + b.measurementMillis() + " ms, threads " + b.threads()});
+            }
+        }
+        String calibration = r.calibration() == null ? null
+                : String.format(Locale.ROOT, "%s: %.4f %s", r.calibration().label(), r.calibration().score(),
+                r.calibration().unit());
+        long fails = r.failures();
+        String summary = String.format(Locale.ROOT, "%d backends, %d properties: %d passed, %d failed, %d unsupported"
+                        + " or unavailable", backends.size(), byProperty.size(),
+                r.conformance().stream().filter(c -> c.status() == Status.PASS).count(), fails,
+                r.conformance().stream().filter(c -> c.status() == Status.UNSUPPORTED || c.status() == Status.UNAVAILABLE).count());
+        return new HtmlModel("Attest report", summary, fails == 0, env, backends, matrix, failures, accuracyRows,
+                accuracySvg, pareto, scalingSvg, exponents, latencyRows, kvSvg, linearSvg, calibration);
+    }
+
+    static String sci(double v) {
+        return String.format(Locale.ROOT, "%.3g", v);
+    }
+
+    static String fixed(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    static String ms(double v) {
+        return String.format(Locale.ROOT, "%.4f ms", v);
+    }
+}

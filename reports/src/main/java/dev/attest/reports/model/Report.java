@@ -1,0 +1,79 @@
+package dev.attest.reports.model;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Attest's result model, written as report.json (schema documented in docs/report-schema.md). Every list is kept in
+ * a canonical order (see {@link #canonical()}), so a report merged from shards equals a single-machine run's.
+ *
+ * @param schemaVersion   {@link #SCHEMA_VERSION}; readers refuse any other
+ * @param environment     where it ran (machine, cores, JVM, OS, Attest version)
+ * @param run             how it ran (command, profile, seed, tries, shard, benchmark settings)
+ * @param backends        every backend the run saw, with availability
+ * @param configs         the workload configurations the accuracy and latency sections refer to
+ * @param conformance     one cell per (backend, property)
+ * @param accuracy        one entry per (backend, config): error against the oracle, and its allowance
+ * @param latency         one entry per (backend, config) of a backend that conforms: JMH's primary metric
+ * @param calibration     a fixed plain-Java workload measured in the same run (compare divides by it), or null
+ * @param kvCache         KV-cache decode against recomputation (empty until that work lands)
+ * @param linearAttention linear-attention error against feature count m (empty until that work lands)
+ */
+public record Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
+                     List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
+                     List<LatencyResult> latency, Metric calibration, List<KvCachePoint> kvCache,
+                     List<LinearErrorPoint> linearAttention) {
+
+    public static final int SCHEMA_VERSION = 1;
+
+    public Report {
+        backends = nonNull(backends);
+        configs = nonNull(configs);
+        conformance = nonNull(conformance);
+        accuracy = nonNull(accuracy);
+        latency = nonNull(latency);
+        kvCache = nonNull(kvCache);
+        linearAttention = nonNull(linearAttention);
+    }
+
+    private static <T> List<T> nonNull(List<T> list) {
+        return list == null ? List.of() : List.copyOf(list);
+    }
+
+    /** The same report with every list sorted by its key and duplicates (same key) dropped. */
+    public Report canonical() {
+        return new Report(schemaVersion, environment, run,
+                sortedUnique(backends, Comparator.comparing(BackendInfo::name), BackendInfo::name),
+                sortedUnique(configs, Comparator.comparing(ConfigInfo::name), ConfigInfo::name),
+                sortedUnique(conformance, Comparator.comparing(PropertyResult::backend)
+                        .thenComparing(PropertyResult::property), r -> r.backend() + "\u0000" + r.property()),
+                sortedUnique(accuracy, Comparator.comparing(AccuracyResult::backend)
+                        .thenComparing(AccuracyResult::config), r -> r.backend() + "\u0000" + r.config()),
+                sortedUnique(latency, Comparator.comparing(LatencyResult::backend)
+                        .thenComparing(LatencyResult::config), r -> r.backend() + "\u0000" + r.config()),
+                calibration, kvCache, linearAttention);
+    }
+
+    private static <T> List<T> sortedUnique(List<T> list, Comparator<T> order, java.util.function.Function<T, String> key) {
+        List<T> sorted = new ArrayList<>(list);
+        sorted.sort(order);
+        List<T> out = new ArrayList<>();
+        String last = null;
+        for (T t : sorted) {
+            String k = key.apply(t);
+            if (!k.equals(last)) out.add(t);
+            last = k;
+        }
+        return out;
+    }
+
+    public long failures() {
+        return conformance.stream().filter(r -> r.status() == Status.FAIL).count();
+    }
+
+    /** Whether {@code backend} failed no property in this report. */
+    public boolean conforms(String backend) {
+        return conformance.stream().noneMatch(r -> r.backend().equals(backend) && r.status() == Status.FAIL);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.attest.reports;
+
+import dev.attest.reports.model.Report;
+import dev.attest.reports.model.ReportJson;
+import dev.attest.reports.model.Status;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CheckCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void noArgumentsPrintsHelpAndEveryCommandHasHelpWithAnExample() {
+        Cli cli = Cli.run();
+        assertEquals(0, cli.code());
+        assertTrue(cli.out().contains("Usage: attest"), cli.out());
+        for (String command : new String[]{"check", "bench", "report", "compare", "merge", "golden"}) {
+            Cli help = Cli.run(command, "--help");
+            assertEquals(0, help.code(), command);
+            assertTrue(help.out().contains("Example"), command + ": " + help.out());
+        }
+        Cli golden = Cli.run("golden", "export", "--help");
+        assertTrue(golden.out().contains("Example"), golden.out());
+    }
+
+    @Test
+    void unknownBackendIsExitTwoListingTheKnownOnes() {
+        Cli cli = Cli.run("check", "--backend", "no-such");
+        assertEquals(2, cli.code());
+        assertEquals("attest: unknown backend 'no-such'; known backends: cpu-batched, cpu-naive", cli.err().trim());
+    }
+
+    @Test
+    void badUsageIsExitTwo() {
+        assertEquals(2, Cli.run("check", "--no-such-option").code());
+        assertEquals(2, Cli.run("check", "--shard", "3/2").code());
+        assertEquals(2, Cli.run("report", "--profile", "huge").code());
+    }
+
+    @Test
+    void aJarWithoutABackendIsExitTwoInOneLine() throws Exception {
+        Path jar = Cli.serviceJar(dir, null);
+        Cli cli = Cli.run("check", "--jar", jar.toString());
+        assertEquals(2, cli.code());
+        assertTrue(cli.err().startsWith("attest: --jar " + jar + ": no backend in it"), cli.err());
+        assertEquals(1, cli.err().trim().lines().count(), cli.err());
+        assertEquals(2, Cli.run("check", "--jar", dir.resolve("missing.jar").toString()).code());
+    }
+
+    @Test
+    void aConformingBackendExitsZeroAndWritesJsonAndJunitXml() throws Exception {
+        Path json = dir.resolve("out/check.json"), xml = dir.resolve("out/TEST-attest.xml");
+        Cli cli = Cli.run("check", "--backend", "cpu-naive", "--tries", "3", "--json", json.toString(),
+                "--junit-xml", xml.toString(), "--log", dir.resolve("log.txt").toString());
+        assertEquals(0, cli.code(), cli.out() + cli.err());
+        assertTrue(cli.out().contains("required_S7_agrees_with_the_oracle_within_the_tolerance_model"), cli.out());
+        Report report = ReportJson.read(json);
+        assertEquals(Report.SCHEMA_VERSION, report.schemaVersion());
+        assertTrue(report.conformance().size() > 20);
+        assertTrue(report.conformance().stream().allMatch(r -> r.backend().equals("cpu-naive")));
+        assertTrue(report.conformance().stream().noneMatch(r -> r.status() == Status.FAIL));
+        assertEquals(3, report.run().tries());
+        String junit = Files.readString(xml);
+        assertTrue(junit.contains("<testsuite") && junit.contains("required_S7"), junit);
+    }
+
+    @Test
+    void aThirdPartyJarThatFailsIsExitOneWithTheCounterexampleAndReproduceLine() throws Exception {
+        Path jar = Cli.serviceJar(dir, PlantedOffsetBackend.class.getName());
+        Cli cli = Cli.run("check", "--jar", jar.toString(), "--backend", "planted-offset", "--tries", "3",
+                "--log", dir.resolve("log.txt").toString());
+        assertEquals(1, cli.code(), cli.out() + cli.err());
+        assertTrue(cli.out().contains("FAIL planted-offset required_S7_agrees_with_the_oracle"), cli.out());
+        assertTrue(cli.out().contains("shrunk"), cli.out());
+        assertTrue(cli.out().contains("reproduce"), cli.out());
+    }
+}

@@ -1,0 +1,57 @@
+package dev.attest.reports;
+
+import dev.attest.reports.model.Report;
+import dev.attest.reports.model.ReportJson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReportCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aTinyReportMeasuresConformingBackendsOnlyAndWritesJsonAndHtml() throws Exception {
+        System.setProperty("jmh.ignoreLock", "true"); // plumbing, not speed: see LatencyTest
+        Path jar = Cli.serviceJar(dir, PlantedOffsetBackend.class.getName());
+        Path out = dir.resolve("report");
+        Cli cli = Cli.run("report", "--profile", "tiny", "--tries", "3", "--jar", jar.toString(),
+                "--backend", "cpu-naive,planted-offset", "--out", out.toString());
+        assertEquals(1, cli.code(), "planted-offset fails conformance: " + cli.out() + cli.err());
+        assertTrue(cli.out().contains("attest: report written to " + out.resolve("report.html").toAbsolutePath()),
+                cli.out());
+        Report report = ReportJson.read(out.resolve("report.json"));
+        assertEquals("tiny", report.run().profile());
+        assertEquals(2 * Profile.TINY.accuracyConfigs.size(), report.accuracy().size(), "accuracy for both");
+        assertFalse(report.latency().isEmpty());
+        assertTrue(report.latency().stream().allMatch(l -> l.backend().equals("cpu-naive")),
+                "a backend that fails conformance gets no speed figure");
+        assertEquals(Profile.TINY.allConfigs().size(), report.latency().size());
+        assertTrue(report.calibration() != null && report.calibration().score() > 0);
+        assertTrue(Files.isRegularFile(out.resolve("jmh/calibration.json")));
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("id='fig-scaling'") && html.contains("id='fig-accuracy'"));
+        assertTrue(html.contains("FAIL planted-offset"));
+    }
+
+    @Test
+    void benchKeepsJmhJsonAndAttestsModel() throws Exception {
+        System.setProperty("jmh.ignoreLock", "true");
+        Path out = dir.resolve("bench");
+        Cli cli = Cli.run("bench", "--profile", "tiny", "--backend", "cpu-batched", "--out", out.toString());
+        assertEquals(0, cli.code(), cli.out() + cli.err());
+        Report bench = ReportJson.read(out.resolve("bench.json"));
+        assertEquals("bench", bench.run().command());
+        assertEquals(Profile.TINY.allConfigs().size(), bench.latency().size());
+        try (var files = Files.list(out.resolve("jmh"))) {
+            assertEquals(Profile.TINY.allConfigs().size() + 1, files.count());
+        }
+        assertTrue(cli.out().contains("ms/op"), cli.out());
+    }
+}

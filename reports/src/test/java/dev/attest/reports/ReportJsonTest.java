@@ -1,0 +1,44 @@
+package dev.attest.reports;
+
+import dev.attest.reports.model.Report;
+import dev.attest.reports.model.ReportJson;
+import dev.attest.reports.model.Status;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReportJsonTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aReportSurvivesARoundTripAndIsWrittenWithoutLeavingTemporaryFiles() throws Exception {
+        Report report = Fixtures.report(0.001, 0.5, Status.PASS, 0.5);
+        Path file = dir.resolve("sub/report.json");
+        ReportJson.write(file, report);
+        assertEquals(report, ReportJson.read(file));
+        assertTrue(Files.readString(file).startsWith("{\n  \"schemaVersion\" : 1,"));
+        try (var files = Files.list(file.getParent())) {
+            assertEquals(1, files.count(), "only report.json, no .part file left");
+        }
+    }
+
+    @Test
+    void malformedAndOtherSchemaReportsAreRefusedInOneLine() {
+        var malformed = assertThrows(UsageException.class, () -> ReportJson.parse("x.json", "{\"schemaVersion\": 1,"));
+        assertTrue(malformed.getMessage().startsWith("x.json: not valid JSON"), malformed.getMessage());
+        var older = assertThrows(UsageException.class, () -> ReportJson.parse("old.json", "{\"schemaVersion\": 0}"));
+        assertTrue(older.getMessage().contains("schema version 0 is older than this Attest's 1"), older.getMessage());
+        var none = assertThrows(UsageException.class, () -> ReportJson.parse("a.json", "[1, 2]"));
+        assertTrue(none.getMessage().contains("not an Attest report"), none.getMessage());
+        var wrongType = assertThrows(UsageException.class,
+                () -> ReportJson.parse("w.json", "{\"schemaVersion\": 1, \"conformance\": 3}"));
+        assertTrue(wrongType.getMessage().startsWith("w.json: malformed Attest report"), wrongType.getMessage());
+    }
+}
