@@ -2,6 +2,8 @@ package dev.attest.reports;
 
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Backends;
+import dev.attest.spi.LinearAttentionBackend;
+import dev.attest.spi.LinearBackends;
 
 import java.io.IOException;
 import java.net.MalformedURLException;
@@ -59,26 +61,57 @@ public final class BackendSelection {
         }
     }
 
-    /** The backends named in {@code names} ("all", empty, or names; commas allowed); unknown names list the known. */
+    /** Every linear-attention backend visible now (their own SPI and contract). */
+    public static List<LinearAttentionBackend> discoverLinear() {
+        try {
+            return LinearBackends.discover();
+        } catch (IllegalStateException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The softmax backends named in {@code names} ("all", empty, or names; commas allowed). Names of linear
+     * backends are accepted here and picked up by {@link #selectLinear}; any other unknown name lists the known.
+     */
     public static List<AttentionBackend> select(List<String> names) {
         List<AttentionBackend> all = discover();
         if (all.isEmpty()) throw new UsageException("no backend found on the class path");
-        Set<String> wanted = new LinkedHashSet<>();
-        if (names != null) {
-            for (String n : names) for (String part : n.split(",")) if (!part.isBlank()) wanted.add(part.trim());
-        }
+        Set<String> wanted = wanted(names);
         if (wanted.isEmpty() || wanted.contains("all")) return all;
-        Set<String> known = all.stream().map(AttentionBackend::name).collect(Collectors.toSet());
+        Set<String> known = all.stream().map(AttentionBackend::name).collect(Collectors.toCollection(LinkedHashSet::new));
+        List<String> linear = discoverLinear().stream().map(LinearAttentionBackend::name).toList();
         for (String name : wanted) {
-            if (!known.contains(name)) {
-                throw new UsageException("unknown backend '" + name + "'; known backends: "
-                        + all.stream().map(AttentionBackend::name).collect(Collectors.joining(", ")));
+            if (!known.contains(name) && !linear.contains(name)) {
+                known.addAll(linear);
+                throw new UsageException("unknown backend '" + name + "'; known backends: " + String.join(", ", known));
             }
         }
         return all.stream().filter(b -> wanted.contains(b.name())).toList();
     }
 
+    /** The linear-attention backends named in {@code names} (all of them when none are named or "all"). */
+    public static List<LinearAttentionBackend> selectLinear(List<String> names) {
+        Set<String> wanted = wanted(names);
+        List<LinearAttentionBackend> all = discoverLinear();
+        if (wanted.isEmpty() || wanted.contains("all")) return all;
+        return all.stream().filter(b -> wanted.contains(b.name())).toList();
+    }
+
+    private static Set<String> wanted(List<String> names) {
+        Set<String> wanted = new LinkedHashSet<>();
+        if (names != null) {
+            for (String n : names) for (String part : n.split(",")) if (!part.isBlank()) wanted.add(part.trim());
+        }
+        return wanted;
+    }
+
     public static String joinedNames(List<AttentionBackend> backends) {
         return backends.stream().map(AttentionBackend::name).collect(Collectors.joining(","));
+    }
+
+    /** The value of a discovered-backends system property: the names, or "none" for an empty selection. */
+    public static String selectionProperty(List<String> names) {
+        return names.isEmpty() ? "none" : String.join(",", names);
     }
 }

@@ -61,20 +61,32 @@ public final class CheckCommand implements Callable<Integer> {
     /** The check shared by check and report: selects backends, runs the suite, returns a report of it. */
     static Run check(CommonOptions common, Path junitXml, PrintWriter out, PrintWriter err) {
         var backends = common.backends();
+        var linear = common.linearBackends();
+        List<String> names = backends.stream().map(b -> b.name()).toList();
+        List<String> linearNames = linear.stream().map(b -> b.name()).toList();
         long seed = common.seed();
         int tries = common.tries;
         Shard shard = common.shard();
-        out.println("attest: conformance of " + BackendSelection.joinedNames(backends) + ", seed " + seed + ", tries "
-                + tries + " per property" + (shard.whole() ? "" : ", shard " + shard));
+        out.println("attest: conformance of " + String.join(",", names)
+                + (linearNames.isEmpty() ? "" : " and linear " + String.join(",", linearNames)) + ", seed " + seed
+                + ", tries " + tries + " per property" + (shard.whole() ? "" : ", shard " + shard));
         out.flush();
-        Conformance.Outcome outcome = Conformance.run(BackendSelection.joinedNames(backends), tries, seed, shard,
-                junitXml, err, backends.size() * CommonOptions.PROPERTY_COUNT_HINT / shard.count());
+        Conformance.Outcome outcome = Conformance.run(BackendSelection.selectionProperty(names),
+                BackendSelection.selectionProperty(linearNames), tries, seed, shard, junitXml, err,
+                (backends.size() * CommonOptions.PROPERTY_COUNT_HINT + linear.size() * CommonOptions.LINEAR_PROPERTY_COUNT_HINT)
+                        / shard.count());
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("check", null, seed, tries, shard.whole() ? null : shard.toString(), common.requested(),
                         null),
-                common.backendInfos(backends), List.of(), outcome.results(), List.of(), List.of(), null, List.of(),
+                concat(common.backendInfos(backends), common.linearBackendInfos(linear)), List.of(), outcome.results(), List.of(), List.of(), null, List.of(),
                 List.of()).canonical();
         return new Run(report, outcome);
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     static void printFailures(Report report, PrintWriter out) {

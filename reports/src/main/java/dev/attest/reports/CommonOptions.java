@@ -2,6 +2,7 @@ package dev.attest.reports;
 
 import dev.attest.reports.model.BackendInfo;
 import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.LinearAttentionBackend;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -11,12 +12,13 @@ import java.util.List;
 /** Options every running command shares: backend selection, third-party jars, seed, tries, shard. */
 public final class CommonOptions {
     /** How many properties run per backend (for the progress bar): the kit's rule-named methods. */
-    static final int PROPERTY_COUNT_HINT = countProperties();
+    static final int PROPERTY_COUNT_HINT = countProperties(dev.attest.properties.contract.DiscoveredBackendsConformance.class);
+    static final int LINEAR_PROPERTY_COUNT_HINT =
+            countProperties(dev.attest.properties.linear.DiscoveredLinearBackendsConformance.class);
 
-    private static int countProperties() {
+    private static int countProperties(Class<?> contract) {
         java.util.Set<String> names = new java.util.HashSet<>();
-        for (Class<?> c = dev.attest.properties.contract.DiscoveredBackendsConformance.class; c != null;
-             c = c.getSuperclass()) {
+        for (Class<?> c = contract; c != null; c = c.getSuperclass()) {
             for (var m : c.getDeclaredMethods()) {
                 if (m.getName().matches("(required|optional|stochastic|untested)_.*")) names.add(m.getName());
             }
@@ -43,14 +45,22 @@ public final class CommonOptions {
     String shardText;
 
     private List<AttentionBackend> selected;
+    private List<LinearAttentionBackend> selectedLinear;
 
     public List<AttentionBackend> backends() {
         if (selected == null) {
             if (tries < 1) throw new UsageException("--tries must be a positive integer, got " + tries);
             BackendSelection.addJars(jars);
             selected = BackendSelection.select(backendNames);
+            selectedLinear = BackendSelection.selectLinear(backendNames);
         }
         return selected;
+    }
+
+    /** The linear-attention backends selected by the same names (they run their own contract). */
+    public List<LinearAttentionBackend> linearBackends() {
+        backends();
+        return selectedLinear;
     }
 
     public List<String> requested() {
@@ -75,5 +85,11 @@ public final class CommonOptions {
         return backends.stream().map(b -> new BackendInfo(b.name(), b.description(),
                 b.capabilities().precision().name().toLowerCase(java.util.Locale.ROOT),
                 b.unavailableReason().isEmpty(), b.unavailableReason().orElse(null))).toList();
+    }
+
+    /** Report entries for linear-attention backends (always available: they are plain Java). */
+    public List<BackendInfo> linearBackendInfos(List<LinearAttentionBackend> backends) {
+        return backends.stream().map(b -> new BackendInfo(b.name(), b.description() + " (linear attention)",
+                b.capabilities().precision().name().toLowerCase(java.util.Locale.ROOT), true, null)).toList();
     }
 }

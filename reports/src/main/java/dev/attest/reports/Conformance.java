@@ -1,6 +1,7 @@
 package dev.attest.reports;
 
 import dev.attest.properties.contract.DiscoveredBackendsConformance;
+import dev.attest.properties.linear.DiscoveredLinearBackendsConformance;
 import dev.attest.reports.model.PropertyResult;
 import dev.attest.reports.model.Status;
 import org.junit.platform.engine.TestExecutionResult;
@@ -49,13 +50,15 @@ public final class Conformance {
      * Runs the suite. The backends are chosen by {@code backendSelection} ("all" or comma-separated names) from
      * those the context class loader sees; the caller has checked the names.
      */
-    public static Outcome run(String backendSelection, int tries, long seed, Shard shard, Path junitXml,
-                              PrintWriter progressOut, int expectedTotal) {
+    public static Outcome run(String backendSelection, String linearSelection, int tries, long seed, Shard shard,
+                              Path junitXml, PrintWriter progressOut, int expectedTotal) {
         System.setProperty(DiscoveredBackendsConformance.BACKENDS_PROPERTY, backendSelection);
+        System.setProperty(DiscoveredLinearBackendsConformance.BACKENDS_PROPERTY, linearSelection);
         System.setProperty("attest.tries", Integer.toString(tries));
         System.setProperty("attest.seed", Long.toString(seed));
         LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectClass(DiscoveredBackendsConformance.class));
+                .selectors(selectClass(DiscoveredBackendsConformance.class),
+                        selectClass(DiscoveredLinearBackendsConformance.class));
         if (!shard.whole()) {
             builder.configurationParameter("junit.jupiter.extensions.autodetection.enabled", "true")
                     .configurationParameter(ShardCondition.PARAMETER, shard.toString());

@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * backends and any third-party jar alike. {@code -Dattest.backends=a,b} narrows the run to the named backends; an
  * unknown name is an error that lists the known ones.
  */
-@ParameterizedClass(name = "{0}")
+@ParameterizedClass(name = "{0}", allowZeroInvocations = true)
 @MethodSource("dev.attest.properties.contract.DiscoveredBackendsConformance#backends")
 public class DiscoveredBackendsConformance extends AttentionContract {
 
@@ -43,6 +43,7 @@ public class DiscoveredBackendsConformance extends AttentionContract {
         List<AttentionBackend> all = Backends.discover();
         String wanted = System.getProperty(BACKENDS_PROPERTY, "").trim();
         if (wanted.isEmpty() || wanted.equals("all")) return all;
+        if (wanted.equals("none")) return List.of();
         Set<String> names = Arrays.stream(wanted.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
         Set<String> known = all.stream().map(AttentionBackend::name).collect(Collectors.toSet());
