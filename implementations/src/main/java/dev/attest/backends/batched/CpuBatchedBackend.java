@@ -1,6 +1,9 @@
 package dev.attest.backends.batched;
 
+import dev.attest.backends.cache.CpuKvCache;
 import dev.attest.backends.kernels.Gemm;
+import dev.attest.reference.cache.CacheSpec;
+import dev.attest.spi.KvCache;
 import dev.attest.backends.kernels.Rope;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
@@ -134,6 +137,60 @@ public final class CpuBatchedBackend extends CheckedBackend {
     /** {@code acc[d] += a * x[xOff + d*xStride]} for {@code d < n}. */
     private static void axpy(float a, float[] x, int xOff, int xStride, float[] acc, int n) {
         for (int d = 0; d < n; d++) acc[d] += a * x[xOff + d * xStride];
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The KV cache
+
+    @Override
+    protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
+        return new BatchedCache(spec, weights);
+    }
+
+    /**
+     * A decode step costs O(cached length x d): one pass of dot products over the visible cached keys of each
+     * head, one softmax, one pass of axpys over the values. The score buffer is kept and grown by doubling, so a
+     * step allocates nothing once it has reached its length (storage grows the same way, in {@link CpuKvCache}).
+     */
+    private static final class BatchedCache extends CpuKvCache {
+        private float[] p = new float[64];
+
+        BatchedCache(CacheSpec spec, LayerWeights weights) {
+            super(spec, weights);
+        }
+
+        @Override
+        protected void attendToken(int b, int pos, int first, float[] q, float[] o) {
+            int count = pos - first + 1;
+            if (p.length < count) p = new float[Math.max(count, 2 * p.length)];
+            float[] keys = keys(b), values = values(b);
+            for (int h = 0; h < qHeads; h++) {
+                int kvh = h / group;                         // query head h reads kv head h / (Hq / Hkv)
+                // 1. logits over keys first..pos (all visible: causal, window, eviction are the range)
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = first; j <= pos; j++) {
+                    float s = dot(q, h * qkDim, 1, keys, keyOffset(j, kvh), 1, qkDim) * scale;
+                    if (softcap != 0) s = (float) (softcap * Math.tanh(s / softcap));
+                    p[j - first] = s;
+                    max = j == first ? s : Math.max(max, s);
+                }
+                // 2. max-subtracted softmax
+                float sum = 0f;
+                for (int i = 0; i < count; i++) {
+                    p[i] = (float) Math.exp(p[i] - max);
+                    sum += p[i];
+                }
+                for (int i = 0; i < count; i++) p[i] = p[i] / sum;
+                // 3. o_h = sum_j p_j v_j, j ascending
+                int o0 = h * vDim;
+                java.util.Arrays.fill(o, o0, o0 + vDim, 0f);
+                for (int j = first; j <= pos; j++) {
+                    float pj = p[j - first];
+                    int v0 = valueOffset(j, kvh);
+                    for (int d = 0; d < vDim; d++) o[o0 + d] += pj * values[v0 + d];
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
