@@ -140,9 +140,10 @@ public final class CacheCases implements Arbitrary<CacheCase> {
                 merged.set(0, s.get(0) + s.get(1));
                 out.add(replace(c, b, merged));
             }
-            if (s.getLast() > 1) {                                                  // one token fewer
+            for (int i = 0; i < s.size(); i++) {                                    // one token fewer in a piece
+                if (s.get(i) < 2) continue;
                 List<Integer> shorter = new ArrayList<>(s);
-                shorter.set(shorter.size() - 1, s.getLast() - 1);
+                shorter.set(i, s.get(i) - 1);
                 out.add(replace(c, b, shorter));
             }
         }
@@ -156,7 +157,7 @@ public final class CacheCases implements Arbitrary<CacheCase> {
         }
         if (c.qHeads() > c.kvHeads()) out.add(c.withDims(c.kvHeads(), c.kvHeads(), c.qkHeadDim(), c.vHeadDim()));
         if (c.kvHeads() > 1) out.add(c.withDims(c.qHeads() / c.kvHeads(), 1, c.qkHeadDim(), c.vHeadDim()));
-        if (c.qkHeadDim() > 2) out.add(c.withDims(c.qHeads(), c.kvHeads(), c.qkHeadDim() - 1, c.vHeadDim()));
+        if (c.qkHeadDim() > Math.max(1, c.rotaryDims())) out.add(c.withDims(c.qHeads(), c.kvHeads(), c.qkHeadDim() - 1, c.vHeadDim()));
         if (c.vHeadDim() > 1) out.add(c.withDims(c.qHeads(), c.kvHeads(), c.qkHeadDim(), c.vHeadDim() - 1));
         if (c.isLayer()) {
             if (c.loraRank() > 0) out.add(c.withLayer(c.modelDim(), c.outputDim(), c.biases(), c.rotaryDims(), 0));
