@@ -38,6 +38,10 @@ import java.util.concurrent.TimeUnit;
  * and rolls back to L ({@link KvCache#truncate}, O(1)): the measured work is the step itself, the cache never
  * grows during the run, and the allocation per step (-prof gc, {@code gc.alloc.rate.norm}) must not depend on L.
  *
+ * <p>Pitfall: this machine is shared, and load arrives in bursts that inflate a mean. The benchmark samples every
+ * invocation ({@link Mode#SampleTime}) and {@link DecodeScaling} reads the median of the samples, which a burst
+ * moves far less.
+ *
  * <p>Shape: cpu-batched, core attention, B = 1, Hq = Hkv = 4, D = 64, fp32.
  *
  * <pre>
@@ -48,7 +52,7 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(1)
 @Warmup(iterations = 3, time = 1)

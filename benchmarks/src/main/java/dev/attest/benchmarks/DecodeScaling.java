@@ -28,11 +28,16 @@ public final class DecodeScaling {
                          Map<String, Metric> secondaryMetrics) {
     }
 
-    /** A metric: score, its error and unit (JMH writes NaN as the string "NaN"). */
-    public record Metric(double score, double scoreError, String scoreUnit) {
+    /** A metric: score, its error and unit (JMH writes NaN as the string "NaN"), and percentiles when sampled. */
+    public record Metric(double score, double scoreError, String scoreUnit, Map<String, Double> scorePercentiles) {
+        /** The median of the samples when JMH sampled (SampleTime), else the score. */
+        public double median() {
+            Double p50 = scorePercentiles == null ? null : scorePercentiles.get("50.0");
+            return p50 == null ? score : p50;
+        }
     }
 
-    /** One row of the table: a cached length and its figures. */
+    /** One row of the table: a cached length and its figures (times are medians when JMH sampled). */
     public record Row(int length, double decode, double decodeError, double recompute, double decodeAllocation) {
         double ratio() {
             return recompute / decode;
@@ -51,12 +56,12 @@ public final class DecodeScaling {
             int length = Integer.parseInt(r.params().get("cachedLength"));
             double[] row = byLength.computeIfAbsent(length, l -> new double[]{Double.NaN, Double.NaN, Double.NaN, Double.NaN});
             if (r.benchmark().endsWith(".decode")) {
-                row[0] = r.primaryMetric().score();
+                row[0] = r.primaryMetric().median();
                 row[1] = r.primaryMetric().scoreError();
                 Metric alloc = r.secondaryMetrics() == null ? null : r.secondaryMetrics().get("·gc.alloc.rate.norm");
                 row[3] = alloc == null ? Double.NaN : alloc.score();
             } else if (r.benchmark().endsWith(".recompute")) {
-                row[2] = r.primaryMetric().score();
+                row[2] = r.primaryMetric().median();
             }
         }
         List<Row> rows = new ArrayList<>();
@@ -87,11 +92,11 @@ public final class DecodeScaling {
             System.exit(2);
         }
         List<Row> rows = rows(read(new File(args[0])));
-        System.out.println("| cached L | decode (us/op) | recompute (us/op) | recompute/decode | decode alloc (B/op) |");
+        System.out.println("| cached L | decode, median (us/op) | recompute, median (us/op) | recompute/decode | decode alloc (B/op) |");
         System.out.println("|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
-            System.out.println(String.format(Locale.ROOT, "| %d | %.2f ± %.2f | %.1f | %.1f× | %.1f |", r.length(),
-                    r.decode(), r.decodeError(), r.recompute(), r.ratio(), r.decodeAllocation()));
+            System.out.println(String.format(Locale.ROOT, "| %d | %.2f | %.1f | %.1f× | %.1f |", r.length(),
+                    r.decode(), r.recompute(), r.ratio(), r.decodeAllocation()));
         }
         double[] x = rows.stream().mapToDouble(Row::length).toArray();
         double[] y = rows.stream().mapToDouble(Row::decode).toArray();

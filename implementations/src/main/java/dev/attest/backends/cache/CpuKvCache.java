@@ -131,11 +131,13 @@ public abstract class CpuKvCache implements KvCache {
     @Override
     public final void append(Chunk chunk, Tensor out) {
         // 1. checks, all before the first write
-        require(chunk != null && out != null, "append needs a chunk and an output tensor");
+        // (conditions are tested before a message is built: a decode step allocates nothing here)
+        if (chunk == null || out == null) require(false, "append needs a chunk and an output tensor");
         chunk.requireMatches(spec);
-        int[] shape = chunk.outputShape(spec);
-        require(Arrays.equals(out.shape(), shape), "output has shape %s but appending %s needs %s",
-                Arrays.toString(out.shape()), chunk, Arrays.toString(shape));
+        if (!outputMatches(chunk, out)) {
+            require(false, "output has shape %s but appending %s needs %s", Arrays.toString(out.shape()), chunk,
+                    Arrays.toString(chunk.outputShape(spec)));
+        }
         int[] n = chunk.lengths();
         for (int b = 0; b < batch; b++) {
             if (!ring && length[b] + n[b] > capacity) throw new CacheFullException(b, length[b], n[b], capacity);
@@ -143,7 +145,7 @@ public abstract class CpuKvCache implements KvCache {
         // 2. amortised growth (not observable)
         for (int b = 0; b < batch; b++) reserve(b, length[b] + n[b]);
         // 3. per token: store, attend, write
-        out.fill(0f);
+        zero(out);
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < n[b]; i++) {
                 int row = chunk.row(b, i);
@@ -157,6 +159,30 @@ public abstract class CpuKvCache implements KvCache {
                     for (int d = 0; d < vDim; d++) out.data()[out.index(b, h, row, d)] = o[h * vDim + d];
             }
         }
+    }
+
+    private boolean outputMatches(Chunk chunk, Tensor out) {
+        int width = chunk.width();
+        if (layer != null) {
+            return out.rank() == 3 && out.dim(0) == batch && out.dim(1) == width && out.dim(2) == layer.outputDim();
+        }
+        return out.rank() == 4 && out.dim(0) == batch && out.dim(1) == qHeads && out.dim(2) == width
+                && out.dim(3) == vDim;
+    }
+
+    /** Zeroes every element of the output view (padding rows stay zero). */
+    private static void zero(Tensor out) {
+        float[] data = out.data();
+        if (out.rank() == 3) {
+            for (int b = 0; b < out.dim(0); b++)
+                for (int i = 0; i < out.dim(1); i++)
+                    for (int c = 0; c < out.dim(2); c++) data[out.offset() + b * out.stride(0) + i * out.stride(1) + c * out.stride(2)] = 0f;
+            return;
+        }
+        for (int b = 0; b < out.dim(0); b++)
+            for (int h = 0; h < out.dim(1); h++)
+                for (int i = 0; i < out.dim(2); i++)
+                    for (int d = 0; d < out.dim(3); d++) data[out.index(b, h, i, d)] = 0f;
     }
 
     private void reserve(int b, int needed) {
@@ -192,7 +218,7 @@ public abstract class CpuKvCache implements KvCache {
     /** The layer's projections of one token, once: Q, K, V (+ bias, + LoRA), then rotary at position p. */
     private void project(Tensor x, int b, int row, int p) {
         int in = layer.modelDim();
-        int xBase = x.index(b, row, 0), xStride = x.stride(2);
+        int xBase = x.offset() + b * x.stride(0) + row * x.stride(1), xStride = x.stride(2);
         float[] xd = x.data();
         linear(xd, xBase, xStride, in, wq, bq, loraQ, q);
         linear(xd, xBase, xStride, in, wk, bk, loraK, k);
@@ -229,11 +255,12 @@ public abstract class CpuKvCache implements KvCache {
     /** {@code out[b, row, :] = o * Wo + bo}: heads concatenated in order. */
     private void outputProjection(Tensor out, int b, int row) {
         int width = layer.outputDim(), concat = qHeads * vDim;
+        int yBase = out.offset() + b * out.stride(0) + row * out.stride(1), yStride = out.stride(2);
         for (int c = 0; c < width; c++) {
             float acc = 0f;
             for (int i = 0; i < concat; i++) acc += o[i] * wo[i * width + c];
             if (bo != null) acc += bo[c];
-            out.data()[out.index(b, row, c)] = acc;
+            out.data()[yBase + c * yStride] = acc;
         }
     }
 
@@ -244,17 +271,21 @@ public abstract class CpuKvCache implements KvCache {
 
     @Override
     public final void truncate(int[] newLengths) {
-        require(newLengths != null, "truncate needs per-sequence lengths");
-        require(newLengths.length == batch, "truncate lengths have %d entries but batch B = %d", newLengths.length,
-                batch);
+        // (conditions are tested before a message is built: a rollback allocates nothing)
+        if (newLengths == null) require(false, "truncate needs per-sequence lengths");
+        if (newLengths.length != batch) {
+            require(false, "truncate lengths have %d entries but batch B = %d", newLengths.length, batch);
+        }
         for (int b = 0; b < batch; b++) {
-            require(newLengths[b] >= 0 && newLengths[b] <= length[b],
-                    "cannot roll sequence %d back to length %d: it holds %d tokens (rollback goes to [0, %d])", b,
-                    newLengths[b], length[b], length[b]);
+            if (newLengths[b] < 0 || newLengths[b] > length[b]) {
+                require(false, "cannot roll sequence %d back to length %d: it holds %d tokens (rollback goes to "
+                        + "[0, %d])", b, newLengths[b], length[b], length[b]);
+            }
             int needed = spec.firstVisibleKey(newLengths[b]);
-            require(newLengths[b] == length[b] || needed >= oldest[b],
-                    "cannot roll sequence %d back to length %d: its window needs key %d but the ring buffer has "
-                            + "evicted every key before %d", b, newLengths[b], needed, oldest[b]);
+            if (newLengths[b] != length[b] && needed < oldest[b]) {
+                require(false, "cannot roll sequence %d back to length %d: its window needs key %d but the ring "
+                        + "buffer has evicted every key before %d", b, newLengths[b], needed, oldest[b]);
+            }
         }
         for (int b = 0; b < batch; b++) {
             length[b] = newLengths[b];

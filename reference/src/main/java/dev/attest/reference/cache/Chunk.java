@@ -70,6 +70,7 @@ public record Chunk(Tensor query, Tensor key, Tensor value, Tensor input, int[] 
 
     /** Checks the chunk against a cache spec, naming the tensor, the axis and both values. */
     public void requireMatches(CacheSpec spec) {
+        if (matches(spec)) return;                    // the allocation-free path a decode step takes
         AttentionSpec a = spec.attention();
         require(isLayer() == spec.isLayer(), "a %s chunk was given to a %s cache", isLayer() ? "layer (X)" : "core (Q, K, V)",
                 spec.isLayer() ? "layer" : "core");
@@ -83,6 +84,24 @@ public record Chunk(Tensor query, Tensor key, Tensor value, Tensor input, int[] 
             axes("K", key, new int[]{a.batch(), a.kvHeads(), n, a.qkHeadDim()}, new String[]{"B", "Hkv", "n", "Dqk"});
             axes("V", value, new int[]{a.batch(), a.kvHeads(), n, a.vHeadDim()}, new String[]{"B", "Hkv", "n", "Dv"});
         }
+    }
+
+    /** True when every shape agrees with {@code spec} (no message built, nothing allocated). */
+    private boolean matches(CacheSpec spec) {
+        AttentionSpec a = spec.attention();
+        if (isLayer() != spec.isLayer() || lengths.length != a.batch()) return false;
+        int n = width();
+        if (isLayer()) return is(input, a.batch(), n, spec.layer().modelDim());
+        return is(query, a.batch(), a.qHeads(), n, a.qkHeadDim()) && is(key, a.batch(), a.kvHeads(), n, a.qkHeadDim())
+                && is(value, a.batch(), a.kvHeads(), n, a.vHeadDim());
+    }
+
+    private static boolean is(Tensor t, int d0, int d1, int d2) {
+        return t.rank() == 3 && t.dim(0) == d0 && t.dim(1) == d1 && t.dim(2) == d2;
+    }
+
+    private static boolean is(Tensor t, int d0, int d1, int d2, int d3) {
+        return t.rank() == 4 && t.dim(0) == d0 && t.dim(1) == d1 && t.dim(2) == d2 && t.dim(3) == d3;
     }
 
     private static void axes(String name, Tensor t, int[] expected, String[] names) {
