@@ -44,4 +44,19 @@ public interface AttentionBackend {
         capabilities().requireAll(name(), Feature.requiredBy(problem));
         throw new IllegalStateException("backend " + name() + " declares LAYER but does not implement layer()");
     }
+
+    /**
+     * Opens an empty KV cache for core attention (chunks of Q, K, V). Backends that do not declare
+     * {@link Feature#KV_CACHE} refuse with {@link UnsupportedFeatureException}.
+     */
+    default KvCache openCache(dev.attest.reference.cache.CacheSpec spec) {
+        capabilities().requireAll(name(), Feature.requiredBy(spec));
+        throw new UnsupportedFeatureException(name(), java.util.Set.of(Feature.KV_CACHE));
+    }
+
+    /** Opens an empty KV cache for the layer {@code spec.layer()} with these weights (chunks of X). */
+    default KvCache openLayerCache(dev.attest.reference.cache.CacheSpec spec, dev.attest.reference.LayerWeights weights) {
+        capabilities().requireAll(name(), Feature.requiredBy(spec));
+        throw new UnsupportedFeatureException(name(), java.util.Set.of(Feature.KV_CACHE));
+    }
 }

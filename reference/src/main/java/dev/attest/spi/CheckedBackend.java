@@ -50,6 +50,31 @@ public abstract class CheckedBackend implements AttentionBackend {
         computeLayer(problem, out);
     }
 
+    @Override
+    public final KvCache openCache(dev.attest.reference.cache.CacheSpec spec) {
+        dev.attest.reference.InvalidProblemException.require(spec != null, "cache spec must not be null");
+        dev.attest.reference.InvalidProblemException.require(!spec.isLayer(),
+                "openCache is for core attention; this spec has a layer, use openLayerCache");
+        capabilities.requireAll(name, Feature.requiredBy(spec));
+        return createCache(spec, null);
+    }
+
+    @Override
+    public final KvCache openLayerCache(dev.attest.reference.cache.CacheSpec spec,
+                                        dev.attest.reference.LayerWeights weights) {
+        dev.attest.reference.InvalidProblemException.require(spec != null && spec.isLayer(),
+                "openLayerCache needs a cache spec with a layer (CacheSpec.layer)");
+        dev.attest.reference.InvalidProblemException.require(weights != null, "layer weights must not be null");
+        capabilities.requireAll(name, Feature.requiredBy(spec));
+        weights.requireMatches(spec.layer());
+        return createCache(spec, weights);
+    }
+
+    /** An empty cache on a checked spec ({@code weights} null for core attention); KV_CACHE backends override. */
+    protected KvCache createCache(dev.attest.reference.cache.CacheSpec spec, dev.attest.reference.LayerWeights weights) {
+        throw new IllegalStateException("backend " + name + " declares KV_CACHE but does not implement createCache");
+    }
+
     /** Core attention on a problem already checked against the capabilities and {@code out}. */
     protected abstract void computeAttention(AttentionProblem problem, Tensor out);
 

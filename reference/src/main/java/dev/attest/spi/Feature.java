@@ -46,7 +46,25 @@ public enum Feature {
     /** Rotary position embedding. */
     ROTARY,
     /** LoRA adapters on the Q/K/V projections. */
-    LORA;
+    LORA,
+    /** A KV cache for incremental decoding: chunks appended, per-sequence lengths, rollback (core and layer). */
+    KV_CACHE,
+    /** A fixed-capacity ring-buffer cache that evicts keys outside a sliding window. */
+    KV_CACHE_RING;
+
+    /** Features a KV cache of {@code spec} uses: KV_CACHE, the ring, and whatever its core or layer uses. */
+    public static Set<Feature> requiredBy(dev.attest.reference.cache.CacheSpec spec) {
+        Set<Feature> features = requiredBy(spec.attention());
+        features.add(KV_CACHE);
+        if (spec.eviction() == dev.attest.reference.cache.Eviction.SLIDING_WINDOW) features.add(KV_CACHE_RING);
+        if (spec.isLayer()) {
+            features.add(LAYER);
+            if (spec.layer().biases()) features.add(PROJECTION_BIAS);
+            if (spec.layer().rotary() != null) features.add(ROTARY);
+            if (spec.layer().loraRank() > 0) features.add(LORA);
+        }
+        return features;
+    }
 
     /** Features a core attention call uses; {@code out} is the output tensor the caller supplies. */
     public static Set<Feature> requiredBy(AttentionProblem problem, Tensor out) {

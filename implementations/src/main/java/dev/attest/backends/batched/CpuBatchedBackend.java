@@ -1,6 +1,9 @@
 package dev.attest.backends.batched;
 
+import dev.attest.backends.cache.CpuKvCache;
 import dev.attest.backends.kernels.Gemm;
+import dev.attest.reference.cache.CacheSpec;
+import dev.attest.spi.KvCache;
 import dev.attest.backends.kernels.Rope;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
@@ -134,6 +137,68 @@ public final class CpuBatchedBackend extends CheckedBackend {
     /** {@code acc[d] += a * x[xOff + d*xStride]} for {@code d < n}. */
     private static void axpy(float a, float[] x, int xOff, int xStride, float[] acc, int n) {
         for (int d = 0; d < n; d++) acc[d] += a * x[xOff + d * xStride];
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The KV cache
+
+    @Override
+    protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
+        return new BatchedCache(spec, weights);
+    }
+
+    /**
+     * A decode step costs O(cached length x d): one sequential pass over the cached keys computing the logits of
+     * every head, a softmax per head, one sequential pass over the cached values. Keys and values are stored
+     * slot-major (slot, Hkv, D), so each pass streams the cache once, in order, whatever the number of heads. The
+     * score buffer (Hq x L) is kept and grown by doubling, so a step allocates nothing once it has reached its
+     * length (storage grows the same way, in {@link CpuKvCache}).
+     *
+     * <p>Every sum keeps the order of cpu-naive (j ascending for each head and feature), so the two caches agree.
+     */
+    private static final class BatchedCache extends CpuKvCache {
+        private float[] p = new float[256];
+
+        BatchedCache(CacheSpec spec, LayerWeights weights) {
+            super(spec, weights);
+        }
+
+        @Override
+        protected void attendToken(int b, int pos, int first, float[] q, float[] o) {
+            int count = pos - first + 1;
+            if (p.length < qHeads * count) p = new float[Math.max(qHeads * count, 2 * p.length)];
+            float[] keys = keys(b), values = values(b);
+            // 1. logits: p[h*count + (j - first)] = softcap((q_h . k_j) * scale), one pass over the keys
+            for (int j = first; j <= pos; j++) {
+                for (int h = 0; h < qHeads; h++) {
+                    int kvh = h / group;                     // query head h reads kv head h / (Hq / Hkv)
+                    float s = dot(q, h * qkDim, 1, keys, keyOffset(j, kvh), 1, qkDim) * scale;
+                    if (softcap != 0) s = (float) (softcap * Math.tanh(s / softcap));
+                    p[h * count + j - first] = s;
+                }
+            }
+            // 2. max-subtracted softmax per head
+            for (int h = 0; h < qHeads; h++) {
+                int row = h * count;
+                float max = p[row];
+                for (int i = 1; i < count; i++) max = Math.max(max, p[row + i]);
+                float sum = 0f;
+                for (int i = 0; i < count; i++) {
+                    p[row + i] = (float) Math.exp(p[row + i] - max);
+                    sum += p[row + i];
+                }
+                for (int i = 0; i < count; i++) p[row + i] = p[row + i] / sum;
+            }
+            // 3. o_h = sum_j p_hj v_j (j ascending for every h and d), one pass over the values
+            java.util.Arrays.fill(o, 0, qHeads * vDim, 0f);
+            for (int j = first; j <= pos; j++) {
+                for (int h = 0; h < qHeads; h++) {
+                    float pj = p[h * count + j - first];
+                    int v0 = valueOffset(j, h / group), o0 = h * vDim;
+                    for (int d = 0; d < vDim; d++) o[o0 + d] += pj * values[v0 + d];
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

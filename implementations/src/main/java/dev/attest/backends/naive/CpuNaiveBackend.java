@@ -1,6 +1,9 @@
 package dev.attest.backends.naive;
 
+import dev.attest.backends.cache.CpuKvCache;
 import dev.attest.backends.kernels.Rope;
+import dev.attest.reference.cache.CacheSpec;
+import dev.attest.spi.KvCache;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.LayerProblem;
@@ -100,6 +103,58 @@ public final class CpuNaiveBackend extends CheckedBackend {
                         }
                         o[out.index(b, h, i, d)] = acc;
                     }
+                }
+            }
+        }
+    }
+
+    @Override
+    protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
+        return new NaiveCache(spec, weights);
+    }
+
+    /**
+     * The KV cache the textbook way: each new query walks every cached position, asks whether it is visible
+     * (causal with offset = past length, then the window), and runs the same three steps as {@link #attend}:
+     * logits, max-subtracted softmax, weighted sum. Fresh arrays per query; nothing clever.
+     */
+    private static final class NaiveCache extends CpuKvCache {
+        NaiveCache(CacheSpec spec, LayerWeights weights) {
+            super(spec, weights);
+        }
+
+        @Override
+        protected void attendToken(int b, int p, int first, float[] q, float[] o) {
+            float[] keys = keys(b), values = values(b);
+            for (int h = 0; h < qHeads; h++) {
+                int kvh = h / group;                         // query head h reads kv head h / (Hq / Hkv)
+                float[] scores = new float[p + 1];
+                boolean[] visible = new boolean[p + 1];
+                float max = Float.NEGATIVE_INFINITY;
+                boolean any = false;
+                for (int j = 0; j <= p; j++) {
+                    visible[j] = j >= first;                 // causal (j <= p) by the loop; window and eviction here
+                    if (!visible[j]) continue;
+                    float dot = 0f;
+                    for (int d = 0; d < qkDim; d++) dot += q[h * qkDim + d] * keys[keyOffset(j, kvh) + d];
+                    float s = dot * scale;
+                    if (softcap != 0) s = (float) (softcap * Math.tanh(s / softcap));
+                    scores[j] = s;
+                    max = any ? Math.max(max, s) : s;
+                    any = true;
+                }
+                float sum = 0f;
+                for (int j = 0; j <= p; j++) {
+                    if (!visible[j]) continue;
+                    scores[j] = (float) Math.exp(scores[j] - max);
+                    sum += scores[j];
+                }
+                for (int d = 0; d < vDim; d++) {
+                    float acc = 0f;
+                    for (int j = 0; j <= p; j++) {
+                        if (visible[j]) acc += scores[j] / sum * values[valueOffset(j, kvh) + d];
+                    }
+                    o[h * vDim + d] = acc;
                 }
             }
         }

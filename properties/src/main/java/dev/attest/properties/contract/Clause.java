@@ -19,7 +19,9 @@ public enum Clause {
     S7("Precision and tolerance", "error against the oracle <= max(floor, k x error of the plain same-precision "
             + "naive computation)"),
     S8("Backend contract", "undeclared features are refused before writing; every output element written; inputs "
-            + "untouched; deterministic");
+            + "untouched; deterministic"),
+    S9("KV cache", "appending chunks of any size (prefill in pieces, then one token at a time) gives the outputs of "
+            + "one full causal pass (offset = past length); per-sequence lengths; rollback; sliding-window eviction");
 
     private final String title;
     private final String text;

@@ -32,7 +32,19 @@ final class FeatureSamples {
             case CAUSAL -> base.withOptions(none, 0, true, Alignment.BOTTOM_RIGHT, null);
             case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
             case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
-            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA -> null;
+            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING -> null;
+        };
+    }
+
+    /** A core cache spec using {@code feature} and nothing else optional, or {@code null} for non-cache features. */
+    static dev.attest.reference.cache.CacheSpec cache(Feature feature) {
+        return switch (feature) {
+            case KV_CACHE -> dev.attest.reference.cache.CacheSpec.core(dev.attest.reference.AttentionSpec.builder()
+                    .headDim(2).causal(Alignment.TOP_LEFT).build(), 4, dev.attest.reference.cache.Eviction.NONE);
+            case KV_CACHE_RING -> dev.attest.reference.cache.CacheSpec.core(dev.attest.reference.AttentionSpec.builder()
+                    .headDim(2).causal(Alignment.TOP_LEFT).window(new Window(1, 0), Alignment.TOP_LEFT).build(), 2,
+                    dev.attest.reference.cache.Eviction.SLIDING_WINDOW);
+            default -> null;
         };
     }
 
