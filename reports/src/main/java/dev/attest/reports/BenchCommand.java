@@ -41,7 +41,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
         Profile profile = Profile.parse(profileName);
-        var backends = common.backends();
+        var backends = common.availableBackends(spec.commandLine().getErr());
         Shard shard = common.shard();
         Path jmhDir = out.resolve("jmh");
         List<LatencyResult> latency = Measurements.latency(backends, Set.of(), profile, shard, common.jars, jmhDir,

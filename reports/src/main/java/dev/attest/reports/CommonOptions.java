@@ -1,5 +1,7 @@
 package dev.attest.reports;
 
+import java.io.PrintWriter;
+
 import dev.attest.reports.model.BackendInfo;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.LinearAttentionBackend;
@@ -55,6 +57,20 @@ public final class CommonOptions {
             selectedLinear = BackendSelection.selectLinear(backendNames);
         }
         return selected;
+    }
+
+    /**
+     * The selected backends that can run on this machine: what measurements (accuracy, latency, golden checks)
+     * use. An unavailable backend still appears in the conformance matrix as "unavailable".
+     */
+    public List<AttentionBackend> availableBackends(PrintWriter err) {
+        List<AttentionBackend> available = new ArrayList<>();
+        for (AttentionBackend b : backends()) {
+            var reason = b.unavailableReason();
+            if (reason.isEmpty()) available.add(b);
+            else err.println("attest: " + b.name() + " is unavailable, not measured: " + reason.get());
+        }
+        return available;
     }
 
     /** The linear-attention backends selected by the same names (they run their own contract). */

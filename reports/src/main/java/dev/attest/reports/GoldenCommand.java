@@ -55,7 +55,7 @@ public final class GoldenCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return Golden.check(dir, common.backends(), spec.commandLine().getOut()) ? AttestCli.OK : AttestCli.FAILED;
+            return Golden.check(dir, common.availableBackends(spec.commandLine().getErr()), spec.commandLine().getOut()) ? AttestCli.OK : AttestCli.FAILED;
         }
     }
 }

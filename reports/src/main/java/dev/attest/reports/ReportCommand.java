@@ -49,9 +49,9 @@ public final class ReportCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Profile profile = Profile.parse(profileName);
         if (!spec.commandLine().getParseResult().hasMatchedOption("--tries")) common.tries = profile.tries;
-        List<AttentionBackend> backends = common.backends();
         Shard shard = common.shard();
         CheckCommand.Run check = CheckCommand.check(common, null, stdout, err);
+        List<AttentionBackend> backends = common.availableBackends(err);
         Set<String> failed = check.report().conformance().stream().filter(r -> r.status() == Status.FAIL)
                 .map(r -> r.backend()).collect(Collectors.toSet());
         List<AccuracyResult> accuracy = Measurements.accuracy(backends, profile, shard, err);
