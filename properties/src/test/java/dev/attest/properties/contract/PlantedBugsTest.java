@@ -50,23 +50,10 @@ class PlantedBugsTest {
         }
     }
 
-    /** Runs one property of the contract against {@code backend}. */
-    private static final class Contract extends AttentionContract {
-        private final AttentionBackend backend;
-
-        Contract(AttentionBackend backend) {
-            this.backend = backend;
-        }
-
-        @Override
-        protected AttentionBackend backend() {
-            return backend;
-        }
-    }
 
     private static PropertyFailure killed(AttentionBackend mutant, java.util.function.Consumer<AttentionContract> property,
                                           String... phrases) {
-        Contract contract = new Contract(mutant);
+        ContractOf contract = new ContractOf(mutant);
         Executable run = () -> property.accept(contract);
         PropertyFailure failure = assertThrows(PropertyFailure.class, run, mutant.name() + " survived");
         for (String phrase : phrases) {
@@ -152,7 +139,7 @@ class PlantedBugsTest {
             }
         };
         AssertionError failure = assertThrows(AssertionError.class,
-                () -> new Contract(liar).required_S8_capabilities_are_honest_in_both_directions());
+                () -> new ContractOf(liar).required_S8_capabilities_are_honest_in_both_directions());
         assertTrue(failure.getMessage().contains("SOFTCAP is not declared but was accepted"), failure::getMessage);
     }
 

@@ -187,23 +187,10 @@ class PlantedCacheBugsTest {
         }
     }
 
-    /** Runs one property of the contract against {@code backend}. */
-    private static final class Contract extends AttentionContract {
-        private final AttentionBackend backend;
-
-        Contract(AttentionBackend backend) {
-            this.backend = backend;
-        }
-
-        @Override
-        protected AttentionBackend backend() {
-            return backend;
-        }
-    }
 
     private static PropertyFailure killed(Bug bug, Consumer<AttentionContract> property, String... phrases) {
         Planted mutant = new Planted(bug);
-        Executable run = () -> property.accept(new Contract(mutant));
+        Executable run = () -> property.accept(new ContractOf(mutant));
         PropertyFailure failure = assertThrows(PropertyFailure.class, run, mutant.name() + " survived");
         for (String phrase : phrases) {
             assertTrue(failure.getMessage().contains(phrase),
@@ -215,7 +202,7 @@ class PlantedCacheBugsTest {
 
     @Test
     void the_planted_cache_without_a_bug_passes_the_properties_that_kill_the_others() {
-        Contract control = new Contract(new Planted(Bug.NONE));
+        ContractOf control = new ContractOf(new Planted(Bug.NONE));
         control.required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass();
         control.required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence();
     }
