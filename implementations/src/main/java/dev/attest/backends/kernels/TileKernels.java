@@ -15,7 +15,7 @@ public final class TileKernels {
     public static final boolean VECTOR = Boolean.parseBoolean(System.getProperty("attest.vector", "true"))
             && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     /** Query rows per register block of the score and accumulate kernels. */
-    public static final int ROW_BLOCK = 4;
+    public static final int ROW_BLOCK = 6;
     /** Columns per register block of the score kernel: two vectors (16 floats on AVX2), or 16 in scalar code. */
     public static final int COL_BLOCK = VECTOR ? TileVectorKernels.COL_BLOCK : 16;
 
@@ -100,7 +100,7 @@ public final class TileKernels {
     }
 
     static void softcapScalar(float[] x, int off, int from, int n, float c) {
-        for (int i = from; i < n; i++) x[off + i] = (float) (c * Math.tanh(x[off + i] / c));
+        for (int i = from; i < n; i++) x[off + i] = c * tanh(x[off + i] / c);
     }
 
     /** The largest of {@code x[0, n)} ({@link Math#max} semantics: NaN wins); {@code -inf} when all are. */
@@ -121,10 +121,49 @@ public final class TileKernels {
     static float expSumScalar(float[] x, int off, int from, int n, float m) {
         float sum = 0f;
         for (int i = from; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - m);
+            float e = exp(x[off + i] - m);
             x[off + i] = e;
             sum += e;
         }
         return sum;
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // exp and tanh from basic IEEE operations only (Cephes expf/tanhf coefficients, about 2 ulp). The JDK's exp and
+    // tanh may differ between the interpreter, C1 and C2 (SVML intrinsics for the Vector API's EXP and TANH), which
+    // would make results depend on JIT timing; these give the same bits in every mode, vector and scalar alike.
+
+    static final float EXP_LO = -87.33654f, EXP_HI = 88.72283f;
+    static final float LOG2E = 1.44269504088896341f, MAGIC = 12582912f;   // 1.5 * 2^23: round to nearest integer
+    static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    static final float E5 = 1.9875691500e-4f, E4 = 1.3981999507e-3f, E3 = 8.3334519073e-3f, E2 = 4.1665795894e-2f,
+            E1 = 1.6666665459e-1f, E0 = 5.0000001201e-1f;
+    static final float T4 = -5.70498872745e-3f, T3 = 2.06390887954e-2f, T2 = -5.37397155531e-2f,
+            T1 = 1.33314422036e-1f, T0 = -3.33332819422e-1f, TANH_SMALL = 0.625f;
+
+    /** {@code e^x}: exactly 0 below -87.3 (so {@code -inf} gives 0), NaN for NaN. */
+    public static float exp(float x) {
+        if (x < EXP_LO) return 0f;
+        float xc = Math.min(x, EXP_HI);
+        float t = Math.fma(xc, LOG2E, MAGIC);               // MAGIC + round(x log2 e)
+        float k = t - MAGIC;
+        float r = Math.fma(k, -LN2_HI, xc);
+        r = Math.fma(k, -LN2_LO, r);                         // r = x - k ln 2, |r| <= ln2 / 2
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(E5, r, E4), r, E3), r, E2), r, E1), r, E0);
+        float y = Math.fma(p, r * r, r) + 1f;                // e^r
+        int bits = (Float.floatToRawIntBits(t) - 0x4B400000 + 127) << 23;    // 2^k
+        return y * Float.intBitsToFloat(bits);
+    }
+
+    /** {@code tanh(x)}: an odd polynomial below 0.625, {@code 1 - 2/(e^2|x| + 1)} above. */
+    public static float tanh(float x) {
+        float a = Math.abs(x);
+        if (a < TANH_SMALL) {
+            float z = x * x;
+            float p = Math.fma(Math.fma(Math.fma(Math.fma(T4, z, T3), z, T2), z, T1), z, T0);
+            return Math.fma(p * z, x, x);
+        }
+        float t = 1f - 2f / (exp(2f * a) + 1f);
+        return x < 0 ? -t : Float.isNaN(x) ? x : t;
     }
 }

@@ -29,10 +29,10 @@ import java.util.stream.IntStream;
  *   for each query tile (BR rows) of each (b, h), in parallel:
  *     pack Q tile (BR x Dqk)
  *     for each kv tile that is not fully masked:
- *       S = Q Kt                               register-blocked 4 rows x 2 vectors (TileKernels.scores)
+ *       S = Q Kt                               register-blocked 6 rows x 2 vectors (TileKernels.scores)
  *       s = softcap(S * scale) + bias; hidden -> -inf   (only on partially masked tiles)
  *       m' = max(m, rowmax s); p = exp(s - m'); l = l e^(m - m') + sum p; O = O e^(m - m')
- *       O += P V                                register-blocked 4 rows x 2 vectors (TileKernels.accumulate)
+ *       O += P V                                register-blocked 6 rows x 2 vectors (TileKernels.accumulate)
  *     out = O / l  (l = 0: a fully masked row, written as zeros)
  * </pre>
  *
@@ -41,8 +41,11 @@ import java.util.stream.IntStream;
  * computed by exactly one task in a fixed order. The layer reuses cpu-batched's projections around this core.
  */
 public final class CpuTiledBackend extends CheckedBackend {
-    /** Query rows per tile: Q (BR x Dqk), S (BR x BC) and O (BR x Dv) tiles of 16 KB each stay in L2 with Kt, V. */
-    static final int BR = 64;
+    /**
+     * Query rows per tile, a multiple of the kernels' 6-row register block: Q (BR x Dqk), S (BR x BC) and
+     * O (BR x Dv) tiles of 12 KB each at D = 64 stay in L2 with the Kt and V tiles.
+     */
+    static final int BR = 48;
     /** Keys per tile: a Kt tile (Dqk x BC) and a V tile (BC x Dv) of 16 KB each at D = 64. */
     static final int BC = 64;
     /** Below this many multiply-adds everything runs on the calling thread. */
@@ -180,12 +183,13 @@ public final class CpuTiledBackend extends CheckedBackend {
 
     /** Per-worker tiles: Q (BR x Dqk), S/P (BR x BC), O (BR x Dv), m and l (BR). */
     private static final class Scratch {
-        float[] q = new float[0], s = new float[BR * BC], o = new float[0];
-        final float[] m = new float[BR], l = new float[BR];
+        static final int ROWS = roundUp(BR, TileKernels.ROW_BLOCK);
+        float[] q = new float[0], s = new float[ROWS * BC], o = new float[0];
+        final float[] m = new float[ROWS], l = new float[ROWS];
 
         void ensure(int dqk, int dv) {
-            if (q.length < BR * dqk) q = new float[BR * dqk];
-            if (o.length < BR * dv) o = new float[BR * dv];
+            if (q.length < ROWS * dqk) q = new float[ROWS * dqk];
+            if (o.length < ROWS * dv) o = new float[ROWS * dv];
         }
     }
 
@@ -239,7 +243,8 @@ public final class CpuTiledBackend extends CheckedBackend {
             sc.ensure(dqk, dv);
             float[] qs = sc.q, s = sc.s, o = sc.o, m = sc.m, l = sc.l;
 
-            // 1. Q tile, dense (rowsPad x Dqk), zero rows past Sq; O = 0, m = -inf, l = 0
+            // 1. Q tile, dense (rowsPad x Dqk), zero rows past Sq; O = 0, m = -inf, l = 0. Not pre-scaled: rounding
+            //    q*scale first adds an error that large logits amplify beyond the tolerance model (S2 1e4 logits)
             Tensor q = problem.query();
             int qCol = q.stride(3);
             for (int r = 0; r < rowsPad; r++) {
@@ -277,7 +282,7 @@ public final class CpuTiledBackend extends CheckedBackend {
                         continue;
                     }
                     float mNew = Math.max(m[r], rowMax);
-                    float alpha = (float) Math.exp(m[r] - mNew);   // 0 on the first visible tile
+                    float alpha = TileKernels.exp(m[r] - mNew);    // 0 on the first visible tile
                     float sum = TileKernels.expSum(s, sRow, jn, mNew);
                     Arrays.fill(s, sRow + jn, sRow + cols, 0f);
                     l[r] = l[r] * alpha + sum;
