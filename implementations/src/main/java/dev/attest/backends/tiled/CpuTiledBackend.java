@@ -267,7 +267,9 @@ public final class CpuTiledBackend extends CheckedBackend {
             for (int t = tFirst; t <= tLast; t++) {
                 int j0 = t * BC, jn = Math.min(BC, spec.kvLength() - j0), jEnd = j0 + jn - 1;
                 boolean full = !dataMask && lo(i1 - 1) <= j0 && hi(b, i0) >= jEnd;
-                if (!full && (hi(b, i1 - 1) < j0 || lo(i0) > jEnd)) continue;
+                if (!full && (bandHi < j0 || lo(i0) > jEnd)) continue;
+                // columns past the last row's last visible key are hidden from every row: not computed at all
+                if (bandHi < jEnd) jn = (int) (bandHi - j0 + 1);
                 int cols = roundUp(jn, TileKernels.COL_BLOCK);
                 int tile = tileBase + t;
                 TileKernels.scores(qs, 0, dqk, packed.kt, packed.ktOffset(tile), BC, s, 0, BC, rowsPad, cols, dqk);
