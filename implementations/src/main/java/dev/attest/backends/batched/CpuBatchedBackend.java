@@ -206,11 +206,21 @@ public final class CpuBatchedBackend extends CheckedBackend {
 
     @Override
     protected void computeLayer(LayerProblem problem, Tensor out) {
+        layer(problem, out, CpuBatchedBackend::attend);
+    }
+
+    /**
+     * The multi-head layer around any core attention: projections as fused GEMMs, heads as strided views, then
+     * {@code core} writes the concatenated-heads buffer, then the output projection. Other backends (cpu-tiled)
+     * reuse the projections and bring their own core.
+     */
+    public static void layer(LayerProblem problem, Tensor out,
+                             java.util.function.BiConsumer<AttentionProblem, Tensor> core) {
         LayerSpec spec = problem.spec();
-        AttentionSpec core = spec.core();
+        AttentionSpec coreSpec = spec.core();
         LayerWeights w = problem.weights();
-        int batch = core.batch(), sq = core.qLength(), skv = core.kvLength();
-        int hq = core.qHeads(), hkv = core.kvHeads(), dqk = core.qkHeadDim(), dv = core.vHeadDim();
+        int batch = coreSpec.batch(), sq = coreSpec.qLength(), skv = coreSpec.kvLength();
+        int hq = coreSpec.qHeads(), hkv = coreSpec.kvHeads(), dqk = coreSpec.qkHeadDim(), dv = coreSpec.vHeadDim();
 
         // 1. projections as GEMMs over all B*S tokens. Self-attention: one fused [Wq|Wk|Wv] GEMM into one BSHD
         //    buffer. Cross-attention: Q from X, fused [Wk|Wv] from the memory.
@@ -262,7 +272,7 @@ public final class CpuBatchedBackend extends CheckedBackend {
         int cw = spec.concatWidth();
         float[] oBuf = new float[batch * sq * cw];
         Tensor o = Tensor.view(oBuf, 0, new int[]{batch, hq, sq, dv}, new int[]{sq * cw, dv, cw, 1});
-        attend(new AttentionProblem(core, q, k, v, problem.mask(), problem.keyLengths()), o);
+        core.accept(new AttentionProblem(coreSpec, q, k, v, problem.mask(), problem.keyLengths()), o);
 
         // 5. Y = O * Wo + bo: one GEMM over all tokens
         int rows = batch * sq, dOut = spec.outputDim();

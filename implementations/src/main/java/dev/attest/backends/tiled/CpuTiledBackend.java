@@ -1,0 +1,341 @@
+package dev.attest.backends.tiled;
+
+import dev.attest.backends.batched.CpuBatchedBackend;
+import dev.attest.backends.kernels.TileKernels;
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.MaskView;
+import dev.attest.reference.Precision;
+import dev.attest.reference.Tensor;
+import dev.attest.reference.Window;
+import dev.attest.spi.Capabilities;
+import dev.attest.spi.CheckedBackend;
+
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+
+/**
+ * Flash-style tiled CPU attention: no Sq x Skv score matrix. Per (batch, query head, query tile) one task walks the
+ * key/value tiles with an online softmax (running max m and running sum l per row), so memory is O(tile) per task.
+ *
+ * <pre>
+ *   pack    K -> Kt tiles (Dqk x BC, transposed), V -> V tiles (BC x Dv), once per kv head, in parallel
+ *   for each query tile (BR rows) of each (b, h), in parallel:
+ *     pack Q tile (BR x Dqk)
+ *     for each kv tile that is not fully masked:
+ *       S = Q Kt                               register-blocked 6 rows x 2 vectors (TileKernels.scores)
+ *       s = softcap(S * scale) + bias; hidden -> -inf   (only on partially masked tiles)
+ *       m' = max(m, rowmax s); p = exp(s - m'); l = l e^(m - m') + sum p; O = O e^(m - m')
+ *       O += P V                                register-blocked 6 rows x 2 vectors (TileKernels.accumulate)
+ *     out = O / l  (l = 0: a fully masked row, written as zeros)
+ * </pre>
+ *
+ * <p>Causal masks, sliding windows and key padding are structural: tiles entirely outside a row band are skipped, and
+ * tiles entirely inside it need no per-element test. Deterministic regardless of thread count: each output row is
+ * computed by exactly one task in a fixed order. The layer reuses cpu-batched's projections around this core.
+ */
+public final class CpuTiledBackend extends CheckedBackend {
+    /**
+     * Query rows per tile, a multiple of the kernels' 6-row register block: Q (BR x Dqk), S (BR x BC) and
+     * O (BR x Dv) tiles of 12 KB each at D = 64 stay in L2 with the Kt and V tiles.
+     */
+    static final int BR = 48;
+    /** Keys per tile: a Kt tile (Dqk x BC) and a V tile (BC x Dv) of 16 KB each at D = 64. */
+    static final int BC = 64;
+    /** Below this many multiply-adds everything runs on the calling thread. */
+    private static final long PARALLEL_THRESHOLD = 1L << 15;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Packed K/V buffers, reused across calls (grown when too small): steady-state allocation is independent of n. */
+    private final AtomicReference<Packed> cache = new AtomicReference<>();
+
+    public CpuTiledBackend() {
+        this(Capabilities.everything(Precision.FP32));
+    }
+
+    /** The same backend declaring only {@code capabilities}. */
+    public CpuTiledBackend(Capabilities capabilities) {
+        super("cpu-tiled", "flash-style tiles " + BR + "x" + BC + ", online softmax, "
+                + (TileKernels.VECTOR ? "Vector API" : "scalar") + " register-blocked kernels, fp32", capabilities);
+    }
+
+    @Override
+    protected void computeAttention(AttentionProblem problem, Tensor out) {
+        attend(problem, out);
+    }
+
+    @Override
+    protected void computeLayer(LayerProblem problem, Tensor out) {
+        CpuBatchedBackend.layer(problem, out, this::attend);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void attend(AttentionProblem problem, Tensor out) {
+        AttentionSpec spec = problem.spec();
+        int batch = spec.batch(), hq = spec.qHeads(), hkv = spec.kvHeads();
+        int tilesQ = ceilDiv(spec.qLength(), BR), tilesKv = ceilDiv(spec.kvLength(), BC);
+        long work = (long) batch * hq * spec.qLength() * spec.kvLength() * (spec.qkHeadDim() + spec.vHeadDim());
+
+        Packed packed = cache.getAndSet(null);
+        packed = Packed.atLeast(packed, batch * hkv * tilesKv, spec.qkHeadDim(), spec.vHeadDim());
+        try {
+            Packed pk = packed;
+            forEach(batch * hkv, work, bg -> pk.pack(problem, bg / hkv, bg % hkv, tilesKv));
+            Rows rows = new Rows(problem, out, pk, tilesKv);
+            int tasks = batch * hq * tilesQ;
+            // heaviest first under causal masks: late query tiles see the most keys
+            forEach(tasks, work, t -> {
+                int task = tasks - 1 - t;
+                rows.run(task / (hq * tilesQ), task / tilesQ % hq, task % tilesQ);
+            });
+        } finally {
+            cache.set(packed);
+        }
+    }
+
+    /** Runs {@code body(0 .. n-1)}, in parallel on the current fork/join pool when the work is worth it. */
+    private static void forEach(int n, long work, IntConsumer body) {
+        int workers = ForkJoinTask.inForkJoinPool() ? ForkJoinTask.getPool().getParallelism()
+                : ForkJoinPool.commonPool().getParallelism() + 1;
+        if (n <= 1 || workers <= 1 || work < PARALLEL_THRESHOLD) {
+            for (int i = 0; i < n; i++) body.accept(i);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        IntStream.range(0, Math.min(workers, n)).parallel().forEach(w -> {
+            for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
+        });
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+
+    /** K and V of every (batch, kv head) packed tile by tile: Kt[d][c] and V[c][d], zero past Skv. */
+    private static final class Packed {
+        final float[] kt;
+        final float[] v;
+        final boolean[] vFinite;
+        final int dqk, dv;
+
+        private Packed(int tiles, int dqk, int dv) {
+            this.kt = new float[tiles * BC * dqk];
+            this.v = new float[tiles * BC * dv];
+            this.vFinite = new boolean[tiles];
+            this.dqk = dqk;
+            this.dv = dv;
+        }
+
+        static Packed atLeast(Packed p, int tiles, int dqk, int dv) {
+            if (p != null && p.dqk == dqk && p.dv == dv && p.vFinite.length >= tiles) return p;
+            int grown = p != null && p.dqk == dqk && p.dv == dv ? Math.max(tiles, p.vFinite.length * 2) : tiles;
+            return new Packed(grown, dqk, dv);
+        }
+
+        int ktOffset(int tile) {
+            return tile * BC * dqk;
+        }
+
+        int vOffset(int tile) {
+            return tile * BC * dv;
+        }
+
+        void pack(AttentionProblem problem, int b, int g, int tilesKv) {
+            Tensor k = problem.key(), val = problem.value();
+            float[] kd = k.data(), vd = val.data();
+            int skv = problem.spec().kvLength();
+            int kBase = k.index(b, g, 0, 0), kRow = k.stride(2), kCol = k.stride(3);      // &K[b][g][j][d]
+            int vBase = val.index(b, g, 0, 0), vRow = val.stride(2), vCol = val.stride(3); // &V[b][g][j][d]
+            int hkv = problem.spec().kvHeads();
+            for (int t = 0; t < tilesKv; t++) {
+                int tile = (b * hkv + g) * tilesKv + t;
+                int kt0 = ktOffset(tile), v0 = vOffset(tile);
+                boolean finite = true;
+                for (int c = 0; c < BC; c++) {
+                    int j = t * BC + c;
+                    if (j < skv) {
+                        for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = kd[kBase + j * kRow + d * kCol];
+                        for (int d = 0; d < dv; d++) {
+                            float x = vd[vBase + j * vRow + d * vCol];
+                            v[v0 + c * dv + d] = x;
+                            finite &= Float.isFinite(x);
+                        }
+                    } else {
+                        for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
+                        Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);
+                    }
+                }
+                vFinite[tile] = finite;
+            }
+        }
+    }
+
+    /** Per-worker tiles: Q (BR x Dqk), S/P (BR x BC), O (BR x Dv), m and l (BR). */
+    private static final class Scratch {
+        static final int ROWS = roundUp(BR, TileKernels.ROW_BLOCK);
+        float[] q = new float[0], s = new float[ROWS * BC], o = new float[0];
+        final float[] m = new float[ROWS], l = new float[ROWS];
+
+        void ensure(int dqk, int dv) {
+            if (q.length < ROWS * dqk) q = new float[ROWS * dqk];
+            if (o.length < ROWS * dv) o = new float[ROWS * dv];
+        }
+    }
+
+    /** Everything one call's tasks share; {@link #run} computes one query tile of one (batch, head). */
+    private static final class Rows {
+        final AttentionProblem problem;
+        final AttentionSpec spec;
+        final Tensor out;
+        final Packed packed;
+        final int tilesKv, offset;
+        final MaskView view;
+        final boolean dataMask, hasBias;
+        final float scale, cap;
+
+        Rows(AttentionProblem problem, Tensor out, Packed packed, int tilesKv) {
+            this.problem = problem;
+            this.spec = problem.spec();
+            this.out = out;
+            this.packed = packed;
+            this.tilesKv = tilesKv;
+            this.offset = spec.positionOffset();
+            this.dataMask = problem.mask() != null;
+            this.view = dataMask ? problem.maskView() : null;
+            this.hasBias = dataMask && view.hasBias();
+            this.scale = (float) spec.effectiveScale();
+            this.cap = (float) spec.softcap();
+        }
+
+        /** First key row {@code i} may see under the structural masks (window left edge), possibly negative. */
+        long lo(int i) {
+            Window w = spec.window();
+            return w == null || w.left() == Window.UNBOUNDED ? Long.MIN_VALUE : (long) i + offset - w.left();
+        }
+
+        /** Last key row {@code i} of batch {@code b} may see (causal, window right edge, key padding, Skv). */
+        long hi(int b, int i) {
+            long p = (long) i + offset, hi = spec.kvLength() - 1L;
+            if (problem.keyLengths() != null) hi = problem.keyLengths()[b] - 1L;
+            if (spec.causal()) hi = Math.min(hi, p);
+            Window w = spec.window();
+            if (w != null && w.right() != Window.UNBOUNDED) hi = Math.min(hi, p + w.right());
+            return hi;
+        }
+
+        void run(int b, int h, int qt) {
+            int dqk = spec.qkHeadDim(), dv = spec.vHeadDim();
+            int i0 = qt * BR, i1 = Math.min(spec.qLength(), i0 + BR), rows = i1 - i0;
+            int rowsPad = roundUp(rows, TileKernels.ROW_BLOCK);
+            int g = h / spec.groupSize();                    // query head h reads kv head h / (Hq / Hkv)
+            Scratch sc = SCRATCH.get();
+            sc.ensure(dqk, dv);
+            float[] qs = sc.q, s = sc.s, o = sc.o, m = sc.m, l = sc.l;
+
+            // 1. Q tile, dense (rowsPad x Dqk), zero rows past Sq; O = 0, m = -inf, l = 0. Not pre-scaled: rounding
+            //    q*scale first adds an error that large logits amplify beyond the tolerance model (S2 1e4 logits)
+            Tensor q = problem.query();
+            int qCol = q.stride(3);
+            for (int r = 0; r < rowsPad; r++) {
+                if (r < rows) {
+                    int qRow = q.index(b, h, i0 + r, 0);     // &Q[b][h][i][0]
+                    for (int d = 0; d < dqk; d++) qs[r * dqk + d] = q.data()[qRow + d * qCol];
+                } else {
+                    Arrays.fill(qs, r * dqk, (r + 1) * dqk, 0f);
+                }
+            }
+            Arrays.fill(o, 0, rowsPad * dv, 0f);
+            Arrays.fill(m, Float.NEGATIVE_INFINITY);
+            Arrays.fill(l, 0f);
+
+            // 2. the kv tiles that intersect the rows' band [lo(i0), hi(i1-1)]
+            long bandLo = lo(i0), bandHi = hi(b, i1 - 1);
+            int tFirst = (int) Math.max(0, bandLo < 0 ? 0 : bandLo / BC);
+            int tLast = (int) Math.min(tilesKv - 1, bandHi < 0 ? -1 : bandHi / BC);
+            int tileBase = (b * spec.kvHeads() + g) * tilesKv;
+            for (int t = tFirst; t <= tLast; t++) {
+                int j0 = t * BC, jn = Math.min(BC, spec.kvLength() - j0), jEnd = j0 + jn - 1;
+                boolean full = !dataMask && lo(i1 - 1) <= j0 && hi(b, i0) >= jEnd;
+                if (!full && (bandHi < j0 || lo(i0) > jEnd)) continue;
+                // columns past the last row's last visible key are hidden from every row: not computed at all
+                if (bandHi < jEnd) jn = (int) (bandHi - j0 + 1);
+                int cols = roundUp(jn, TileKernels.COL_BLOCK);
+                int tile = tileBase + t;
+                TileKernels.scores(qs, 0, dqk, packed.kt, packed.ktOffset(tile), BC, s, 0, BC, rowsPad, cols, dqk);
+                for (int r = 0; r < rows; r++) {
+                    int sRow = r * BC, i = i0 + r;
+                    TileKernels.scale(s, sRow, jn, scale);
+                    if (cap != 0) TileKernels.softcap(s, sRow, jn, cap);
+                    if (!full) maskRow(s, sRow, b, h, i, j0, jn);
+                    float rowMax = TileKernels.max(s, sRow, jn);
+                    if (rowMax == Float.NEGATIVE_INFINITY) {  // nothing visible in this tile for row i
+                        Arrays.fill(s, sRow, sRow + cols, 0f);
+                        continue;
+                    }
+                    float mNew = Math.max(m[r], rowMax);
+                    float alpha = TileKernels.exp(m[r] - mNew);    // 0 on the first visible tile
+                    float sum = TileKernels.expSum(s, sRow, jn, mNew);
+                    Arrays.fill(s, sRow + jn, sRow + cols, 0f);
+                    l[r] = l[r] * alpha + sum;
+                    if (alpha != 1f) TileKernels.scale(o, r * dv, dv, alpha);
+                    m[r] = mNew;
+                }
+                Arrays.fill(s, rows * BC, rowsPad * BC, 0f);
+                if (full || packed.vFinite[tile]) {
+                    // a hidden key has p = 0 exactly, and 0 * finite v adds nothing
+                    TileKernels.accumulate(s, 0, BC, packed.v, packed.vOffset(tile), dv, o, 0, dv, rowsPad, cols, dv);
+                } else {
+                    // non-finite values in a partly hidden tile: skip hidden keys one by one so NaN cannot leak
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < jn; c++) {
+                            if (visible(b, h, i0 + r, j0 + c)) {
+                                TileKernels.axpy(s[r * BC + c], packed.v, packed.vOffset(tile) + c * dv, o, r * dv, dv);
+                            }
+                        }
+                    }
+                }
+            }
+
+            // 3. out = O / l; a row that saw no key (l = 0) is all zeros
+            int oCol = out.stride(3);
+            float[] od = out.data();
+            for (int r = 0; r < rows; r++) {
+                int oRow = out.index(b, h, i0 + r, 0);       // &out[b][h][i][0]
+                float lr = l[r];
+                for (int d = 0; d < dv; d++) od[oRow + d * oCol] = lr == 0f ? 0f : o[r * dv + d] / lr;
+            }
+        }
+
+        boolean visible(int b, int h, int i, int j) {
+            return dataMask ? view.visible(b, h, i, j) : lo(i) <= j && j <= hi(b, i);
+        }
+
+        /** Hidden keys of row i in a partly visible tile become -inf; visible ones get their bias. */
+        void maskRow(float[] s, int sRow, int b, int h, int i, int j0, int jn) {
+            if (!dataMask) {
+                long lo = lo(i), hi = hi(b, i);
+                for (int c = 0; c < jn; c++) {
+                    int j = j0 + c;
+                    if (j < lo || j > hi) s[sRow + c] = Float.NEGATIVE_INFINITY;
+                }
+                return;
+            }
+            for (int c = 0; c < jn; c++) {
+                int j = j0 + c;
+                if (!view.visible(b, h, i, j)) s[sRow + c] = Float.NEGATIVE_INFINITY;
+                else if (hasBias) s[sRow + c] += view.bias(b, h, i, j);
+            }
+        }
+    }
+}

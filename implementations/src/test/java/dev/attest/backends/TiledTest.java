@@ -1,0 +1,114 @@
+package dev.attest.backends;
+
+import dev.attest.backends.naive.CpuNaiveBackend;
+import dev.attest.backends.tiled.CpuTiledBackend;
+import dev.attest.reference.Alignment;
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.Layout;
+import dev.attest.reference.Mask;
+import dev.attest.reference.Tensor;
+import dev.attest.reference.Window;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+
+import static dev.attest.backends.Problems.assertClose;
+import static dev.attest.reference.Layout.BHSD;
+import static dev.attest.reference.Layout.BSHD;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * cpu-tiled on sizes the property suite's small cases never reach: several query and key tiles, partial last
+ * tiles, tiles skipped by causal and window masks, head dims that are not a multiple of the vector width. It must
+ * agree with cpu-naive and give bit-identical results on 1, 2 and 3 threads.
+ */
+class TiledTest {
+    private static final CpuNaiveBackend NAIVE = new CpuNaiveBackend();
+    private static final CpuTiledBackend TILED = new CpuTiledBackend();
+
+    private static AttentionSpec.Builder spec(int b, int hq, int hkv, int sq, int skv, int dqk, int dv) {
+        return AttentionSpec.builder().batch(b).heads(hq, hkv).lengths(sq, skv).headDims(dqk, dv);
+    }
+
+    static List<Arguments> cases() {
+        Random rnd = new Random(20261123);
+        record C(String name, AttentionProblem p) {
+        }
+        List<C> list = new ArrayList<>();
+        list.add(new C("plain 130x200 D64", Problems.attention(rnd, spec(1, 2, 2, 130, 200, 64, 64).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("one tile exactly 64x64", Problems.attention(rnd, spec(1, 1, 1, 64, 64, 64, 64).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("GQA Dqk59 Dv13 bshd", Problems.attention(rnd, spec(2, 4, 2, 65, 129, 59, 13).build(), BSHD, BSHD, BSHD, null, null)));
+        list.add(new C("causal top-left 200", Problems.attention(rnd, spec(1, 2, 1, 200, 200, 32, 32).causal(Alignment.TOP_LEFT).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("causal bottom-right 70x300", Problems.attention(rnd, spec(1, 2, 2, 70, 300, 16, 24).causal(Alignment.BOTTOM_RIGHT).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("causal offset -30", Problems.attention(rnd, spec(1, 1, 1, 150, 150, 8, 8).causal(Alignment.offset(-30)).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("window (40,0) causal", Problems.attention(rnd, spec(1, 2, 2, 260, 260, 16, 16).causal(Alignment.TOP_LEFT).window(new Window(40, 0), Alignment.TOP_LEFT).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("window (10,70) no causal", Problems.attention(rnd, spec(1, 1, 1, 190, 210, 16, 16).window(new Window(10, 70), Alignment.BOTTOM_RIGHT).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("softcap scale", Problems.attention(rnd, spec(1, 2, 2, 100, 100, 64, 64).scale(0.9).softcap(2.5).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("boolean mask", Problems.attention(rnd, spec(2, 2, 2, 90, 140, 16, 16).build(), BHSD, BHSD, BHSD, Problems.randomKeep(rnd, 2, 1, 90, 140), null)));
+        list.add(new C("bias + key padding + causal", Problems.attention(rnd, spec(2, 2, 1, 100, 170, 16, 16).causal(Alignment.BOTTOM_RIGHT).build(), BHSD, BHSD, BHSD, Problems.randomBias(rnd, 100, 170), new int[]{170, 65})));
+        list.add(new C("key padding 0 and 129", Problems.attention(rnd, spec(2, 1, 1, 70, 150, 16, 16).build(), BHSD, BHSD, BHSD, null, new int[]{0, 129})));
+        return list.stream().map(c -> Arguments.of(Named.of(c.name(), c.p()))).toList();
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void agreesWithNaive(AttentionProblem p) {
+        Tensor expected = p.allocateOutput(BHSD);
+        NAIVE.attention(p, expected);
+        Tensor actual = p.allocateOutput(BSHD).fill(Float.NaN);
+        TILED.attention(p, actual);
+        assertClose(expected, actual, 1e-4, 1e-5, "cpu-tiled vs cpu-naive");
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void bitIdenticalOnOneTwoAndThreeThreads(AttentionProblem p) throws Exception {
+        float[] first = null;
+        for (int threads = 1; threads <= 3; threads++) {
+            try (ForkJoinPool pool = new ForkJoinPool(threads)) {
+                Tensor out = p.allocateOutput(BHSD);
+                pool.submit(() -> TILED.attention(p, out)).get();
+                if (first == null) first = out.toArray();
+                else assertArrayEquals(first, out.toArray(), threads + " threads differ from 1 thread");
+            }
+        }
+    }
+
+    @Test
+    void nanInAHiddenValueOfAPartlyVisibleTileDoesNotLeak() {
+        Random rnd = new Random(7);
+        AttentionSpec s = spec(1, 1, 1, 100, 100, 16, 16).causal(Alignment.TOP_LEFT).build();
+        AttentionProblem p = Problems.attention(rnd, s, BHSD, BHSD, BHSD, null, null);
+        p.value().set(Float.NaN, 0, 0, 80, 3);             // key 80: hidden from rows < 80, in a diagonal tile
+        p.key().set(Float.NaN, 0, 0, 90, 0);
+        Tensor out = p.allocateOutput(Layout.BHSD);
+        TILED.attention(p, out);
+        for (int i = 0; i < 100; i++) {
+            boolean nan = Float.isNaN(out.get(0, 0, i, 3));
+            if (i < 80) assertFalse(nan, "row " + i + " sees no NaN key/value but is NaN");
+            else assertTrue(nan, "row " + i + " attends the NaN value but is not NaN");
+        }
+    }
+
+    @Test
+    void fullyMaskedRowsAreZero() {
+        Random rnd = new Random(8);
+        boolean[] keep = new boolean[80 * 100];
+        for (int i = 0; i < 80; i++) for (int j = 0; j < 100; j++) keep[i * 100 + j] = i % 3 != 0 && rnd.nextBoolean();
+        AttentionProblem p = Problems.attention(rnd, spec(1, 1, 1, 80, 100, 8, 8).build(), BHSD, BHSD, BHSD,
+                new Mask.Keep(keep, new int[]{80, 100}), null);
+        Tensor out = p.allocateOutput(BHSD).fill(Float.NaN);
+        TILED.attention(p, out);
+        for (int i = 0; i < 80; i += 3) for (int d = 0; d < 8; d++) assertTrue(out.get(0, 0, i, d) == 0f);
+    }
+}

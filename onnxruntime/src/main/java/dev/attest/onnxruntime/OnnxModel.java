@@ -1,0 +1,138 @@
+package dev.attest.onnxruntime;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Writes the one-node ONNX model this backend runs: a {@code ModelProto} whose graph holds a single {@code Attention}
+ * node (opset 23). ONNX Runtime's Java API has no graph builder and the {@code onnx} Python package is not
+ * available here, so this is a minimal protobuf encoder for exactly the fields used (field numbers from
+ * {@code onnx/onnx.proto}); {@code OnnxModelTest} pins its bytes and ONNX Runtime loading the result is the
+ * end-to-end check.
+ *
+ * <pre>
+ *   ModelProto        1 ir_version, 2 producer_name, 7 graph, 8 opset_import
+ *   OperatorSetId     1 domain, 2 version
+ *   GraphProto        1 node, 2 name, 11 input, 12 output
+ *   NodeProto         1 input, 2 output, 3 name, 4 op_type, 5 attribute
+ *   AttributeProto    1 name, 2 f, 3 i, 20 type (FLOAT = 1, INT = 2)
+ *   ValueInfoProto    1 name, 2 type;  TypeProto 1 tensor_type;  TypeProto.Tensor 1 elem_type, 2 shape
+ *   TensorShapeProto  1 dim;  Dimension 1 dim_value, 2 dim_param
+ * </pre>
+ */
+public final class OnnxModel {
+    /** IR version 11 (ONNX 1.18), the one that goes with opset 23. */
+    static final long IR_VERSION = 11;
+    static final long OPSET = 23;
+    /** TensorProto.DataType values. */
+    static final int FLOAT = 1, BOOL = 9;
+
+    private OnnxModel() {
+    }
+
+    /** An attribute of the node: an int or a float. */
+    public record Attribute(String name, boolean isFloat, long i, float f) {
+        public static Attribute ofInt(String name, long value) {
+            return new Attribute(name, false, value, 0f);
+        }
+
+        public static Attribute ofFloat(String name, float value) {
+            return new Attribute(name, true, 0, value);
+        }
+    }
+
+    /** A graph input or output: name, element type and symbolic dimensions. */
+    public record Value(String name, int elemType, List<String> dims) {
+    }
+
+    /** The serialized model: one {@code opType} node from {@code inputs} to {@code outputs}. */
+    public static byte[] oneNode(String opType, List<Value> inputs, List<Value> outputs, List<Attribute> attributes) {
+        Writer node = new Writer();
+        for (Value in : inputs) node.string(1, in.name());
+        for (Value out : outputs) node.string(2, out.name());
+        node.string(3, opType.toLowerCase(java.util.Locale.ROOT));
+        node.string(4, opType);
+        for (Attribute a : attributes) {
+            Writer attr = new Writer();
+            attr.string(1, a.name());
+            if (a.isFloat()) attr.fixed32(2, Float.floatToRawIntBits(a.f()));
+            else attr.varint(3, a.i());
+            attr.varint(20, a.isFloat() ? 1 : 2);
+            node.message(5, attr);
+        }
+        Writer graph = new Writer();
+        graph.message(1, node);
+        graph.string(2, "attest");
+        for (Value in : inputs) graph.message(11, valueInfo(in));
+        for (Value out : outputs) graph.message(12, valueInfo(out));
+        Writer opset = new Writer();
+        opset.string(1, "");
+        opset.varint(2, OPSET);
+        Writer model = new Writer();
+        model.varint(1, IR_VERSION);
+        model.string(2, "attest");
+        model.message(7, graph);
+        model.message(8, opset);
+        return model.bytes();
+    }
+
+    private static Writer valueInfo(Value v) {
+        Writer shape = new Writer();
+        for (String dim : v.dims()) {
+            Writer d = new Writer();
+            d.string(2, dim);
+            shape.message(1, d);
+        }
+        Writer tensor = new Writer();
+        tensor.varint(1, v.elemType());
+        tensor.message(2, shape);
+        Writer type = new Writer();
+        type.message(1, tensor);
+        Writer info = new Writer();
+        info.string(1, v.name());
+        info.message(2, type);
+        return info;
+    }
+
+    /** Protobuf wire format: tag = field << 3 | wire type; varint (0), 32-bit (5), length-delimited (2). */
+    static final class Writer {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        void varint(int field, long value) {
+            rawVarint((long) field << 3);
+            rawVarint(value);
+        }
+
+        void fixed32(int field, int bits) {
+            rawVarint((long) field << 3 | 5);
+            for (int k = 0; k < 4; k++) out.write(bits >>> (8 * k) & 0xff);
+        }
+
+        void string(int field, String s) {
+            bytes(field, s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        void message(int field, Writer m) {
+            bytes(field, m.bytes());
+        }
+
+        private void bytes(int field, byte[] b) {
+            rawVarint((long) field << 3 | 2);
+            rawVarint(b.length);
+            out.writeBytes(b);
+        }
+
+        void rawVarint(long v) {
+            while ((v & ~0x7fL) != 0) {
+                out.write((int) (v & 0x7f) | 0x80);
+                v >>>= 7;
+            }
+            out.write((int) v);
+        }
+
+        byte[] bytes() {
+            return out.toByteArray();
+        }
+    }
+}
