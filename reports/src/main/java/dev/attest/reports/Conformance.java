@@ -125,8 +125,8 @@ public final class Conformance {
             switch (result.getStatus()) {
                 case SUCCESSFUL -> record(test, Status.PASS, null);
                 case ABORTED -> record(test, message != null && message.startsWith("unavailable") ? Status.UNAVAILABLE
-                        : message != null && message.startsWith("unsupported") ? Status.UNSUPPORTED : Status.SKIPPED,
-                        message);
+                        : message != null && message.startsWith("unsupported") ? Status.UNSUPPORTED
+                        : message != null && message.startsWith("xfail") ? Status.XFAIL : Status.SKIPPED, message);
                 case FAILED -> record(test, Status.FAIL, result.getThrowable().map(Conformance::describe).orElse(""));
             }
         }

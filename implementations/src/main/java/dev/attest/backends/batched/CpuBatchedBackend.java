@@ -144,6 +144,11 @@ public final class CpuBatchedBackend extends CheckedBackend {
 
     @Override
     protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
+        return newCache(spec, weights);
+    }
+
+    /** The O(L x d) decode cache, for other backends that reuse it (cpu-tiled). The spec is already checked. */
+    public static KvCache newCache(CacheSpec spec, LayerWeights weights) {
         return new BatchedCache(spec, weights);
     }
 

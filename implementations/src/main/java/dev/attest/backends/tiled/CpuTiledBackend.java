@@ -5,12 +5,15 @@ import dev.attest.backends.kernels.TileKernels;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.LayerProblem;
+import dev.attest.reference.LayerWeights;
+import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.MaskView;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.Window;
 import dev.attest.spi.Capabilities;
 import dev.attest.spi.CheckedBackend;
+import dev.attest.spi.KvCache;
 
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
@@ -68,6 +71,15 @@ public final class CpuTiledBackend extends CheckedBackend {
     @Override
     protected void computeAttention(AttentionProblem problem, Tensor out) {
         attend(problem, out);
+    }
+
+    /**
+     * Cache decode reuses cpu-batched's O(L x d) step (one pass over cached keys, one over values): a decode step
+     * is a single query row, where tiling buys nothing; prefill chunks are what the tiled kernel is for.
+     */
+    @Override
+    protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
+        return CpuBatchedBackend.newCache(spec, weights);
     }
 
     @Override

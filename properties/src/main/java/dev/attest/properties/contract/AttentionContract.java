@@ -1157,10 +1157,11 @@ public abstract class AttentionContract {
      * Known failures of this backend: property name -> reason (with an issue or spec reference). Keep entries
      * narrow and sorted. A listed property that fails is reported as aborted {@code xfail: <reason>} with its
      * counterexample; one that passes fails the run ({@code xpass: remove the expectation}), so the list cannot go
-     * stale. The default is none.
+     * stale. By default they are read from the resource {@code META-INF/attest/expected-failures/<backend>.properties}
+     * shipped beside the backend (see {@link ExpectedFailures}), so every way of running the kit sees them.
      */
     protected java.util.Map<String, String> expectedFailures() {
-        return java.util.Map.of();
+        return ExpectedFailures.of(backend().name());
     }
 
     /** Runs a property under the engine, with this backend's name and reproduce line in every failure. */
