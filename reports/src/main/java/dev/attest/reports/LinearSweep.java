@@ -41,6 +41,7 @@ public final class LinearSweep {
                 if (timing != null && first[0] != null) {
                     LinearProblem problem = first[0];
                     Tensor o = problem.allocateOutput();
+                    if (out.isEmpty()) timing.medianMillis(() -> backend.forward(problem, o)); // JIT warm-up, discarded
                     latency = timing.medianMillis(() -> backend.forward(problem, o));
                 }
                 out.add(new LinearErrorPoint(backend.name(), orthogonal ? "favor+ orthogonal" : "favor+ iid",

@@ -82,6 +82,13 @@ final class Measurements {
         List<KvCachePoint> out = new ArrayList<>();
         Progress progress = new Progress(err, "kv-cache", owned.size() * lengths.length);
         for (AttentionBackend b : owned) {
+            try {
+                // a discarded first point: the JIT compiles this backend's decode and recompute paths (in the
+                // background, on the same cores) before any figure is kept
+                KvDecode.measure(b, lengths[lengths.length - 1], heads, dim, profile.timing());
+            } catch (UnsupportedFeatureException e) {
+                // reported below, per length
+            }
             for (int length : lengths) {
                 try {
                     out.add(KvDecode.measure(b, length, heads, dim, profile.timing()));

@@ -51,7 +51,7 @@ public enum Profile {
     /** The timing loop of the KV-cache and linear-attention series (see {@link Timing}). */
     public Timing timing() {
         return switch (this) {
-            case QUICK -> new Timing(150, 9, 10);
+            case QUICK -> new Timing(250, 9, 10);
             case FULL -> new Timing(500, 15, 25);
             case TINY -> new Timing(2, 3, 1);
         };
