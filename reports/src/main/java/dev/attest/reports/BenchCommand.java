@@ -1,6 +1,7 @@
 package dev.attest.reports;
 
 import dev.attest.reports.model.Environment;
+import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.Report;
@@ -47,10 +48,11 @@ public final class BenchCommand implements Callable<Integer> {
         List<LatencyResult> latency = Measurements.latency(backends, Set.of(), profile, shard, common.jars, jmhDir,
                 spec.commandLine().getErr());
         Metric calibration = Measurements.calibration(profile, shard, jmhDir);
+        List<KvCachePoint> kvCache = Measurements.kvCache(backends, Set.of(), profile, shard, spec.commandLine().getErr());
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("bench", profile.label(), common.seed(), common.tries, shard.whole() ? null : shard.toString(),
                         common.requested(), profile.bench), common.backendInfos(backends), profile.allConfigs(),
-                List.of(), List.of(), latency, calibration, List.of(), List.of()).canonical();
+                List.of(), List.of(), latency, calibration, kvCache, List.of()).canonical();
         ReportJson.write(out.resolve("bench.json"), report);
         stdout.printf(Locale.ROOT, "%-14s %-32s %12s %10s%n", "backend", "config", "ms/op", "± (99.9%)");
         for (LatencyResult r : report.latency()) {
@@ -60,6 +62,14 @@ public final class BenchCommand implements Callable<Integer> {
         if (calibration != null) {
             stdout.printf(Locale.ROOT, "calibration (%s): %.4f %s%n", calibration.label(), calibration.score(),
                     calibration.unit());
+        }
+        if (!report.kvCache().isEmpty()) {
+            stdout.printf(Locale.ROOT, "%-14s %8s %14s %16s %10s%n", "backend", "cached L", "decode ms/tok",
+                    "recompute ms/tok", "ratio");
+            for (KvCachePoint p : report.kvCache()) {
+                stdout.printf(Locale.ROOT, "%-14s %8d %14.5f %16.5f %9.1fx%n", p.backend(), p.length(),
+                        p.decodeMillis(), p.recomputeMillis(), p.ratio());
+            }
         }
         stdout.println("attest: results in " + out.resolve("bench.json") + ", JMH JSON in " + jmhDir);
         return AttestCli.OK;

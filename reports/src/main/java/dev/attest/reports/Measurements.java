@@ -2,9 +2,15 @@ package dev.attest.reports;
 
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.ConfigInfo;
+import dev.attest.reports.model.KvCachePoint;
+import dev.attest.reports.model.LinearErrorPoint;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.Metric;
 import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Feature;
+import dev.attest.spi.LinearAttentionBackend;
+import dev.attest.spi.LinearBackends;
+import dev.attest.spi.UnsupportedFeatureException;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -58,6 +64,57 @@ final class Measurements {
             out.add(Latency.measure(item.backend().name(), item.config(), profile.bench, jars, json));
             progress.step(item.backend().name() + " " + item.config().name());
         }
+        progress.finish();
+        return out;
+    }
+
+    /**
+     * KV-cache decode against recomputation for every owned backend that declares {@link Feature#KV_CACHE} and
+     * conforms (work item {@code backend/kv-cache}), at the profile's cached lengths, with the {@link Timing} loop.
+     */
+    static List<KvCachePoint> kvCache(List<AttentionBackend> backends, Set<String> excluded, Profile profile,
+                                      Shard shard, PrintWriter err) {
+        List<AttentionBackend> owned = backends.stream().filter(b -> b.unavailableReason().isEmpty()
+                && !excluded.contains(b.name()) && b.capabilities().supports(Feature.KV_CACHE)
+                && shard.owns(b.name(), "kv-cache")).toList();
+        int[] lengths = profile.kvLengths();
+        int heads = profile == Profile.TINY ? 2 : 4, dim = profile == Profile.TINY ? 8 : 64;
+        List<KvCachePoint> out = new ArrayList<>();
+        Progress progress = new Progress(err, "kv-cache", owned.size() * lengths.length);
+        for (AttentionBackend b : owned) {
+            try {
+                // a discarded first point: the JIT compiles this backend's decode and recompute paths (in the
+                // background, on the same cores) before any figure is kept
+                KvDecode.measure(b, lengths[lengths.length - 1], heads, dim, profile.timing());
+            } catch (UnsupportedFeatureException e) {
+                // reported below, per length
+            }
+            for (int length : lengths) {
+                try {
+                    out.add(KvDecode.measure(b, length, heads, dim, profile.timing()));
+                } catch (UnsupportedFeatureException e) {
+                    err.println("attest: kv-cache: " + b.name() + " refused the decode step (" + e.getMessage() + ")");
+                }
+                progress.step(b.name() + " L=" + length);
+            }
+        }
+        progress.finish();
+        return out;
+    }
+
+    /**
+     * The linear-attention sweep (error against m, FAVOR+ i.i.d. and orthogonal, Lemma 2 theory) on
+     * {@link LinearSweep#BACKEND} when it is discovered, as work item {@code linear-parallel/linear-sweep};
+     * {@code timed}: also the forward pass's latency at each m.
+     */
+    static List<LinearErrorPoint> linear(Profile profile, Shard shard, boolean timed, PrintWriter err) {
+        if (!shard.owns(LinearSweep.BACKEND, "linear-sweep")) return List.of();
+        LinearAttentionBackend backend = LinearBackends.discover().stream()
+                .filter(b -> b.name().equals(LinearSweep.BACKEND)).findFirst().orElse(null);
+        if (backend == null) return List.of();
+        Progress progress = new Progress(err, "linear attention", 1);
+        List<LinearErrorPoint> out = LinearSweep.run(backend, profile.linearSweep(), timed ? profile.timing() : null);
+        progress.step(backend.name() + " m=" + java.util.Arrays.toString(profile.linearSweep().features()));
         progress.finish();
         return out;
     }

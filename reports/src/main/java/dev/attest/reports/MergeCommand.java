@@ -51,7 +51,8 @@ public final class MergeCommand implements Callable<Integer> {
                 || p.run().shard().startsWith("1/"))).findFirst().orElse(parts.getFirst());
         RunInfo run = first.run();
         List<Object> backends = new ArrayList<>(), configs = new ArrayList<>(), conformance = new ArrayList<>(),
-                accuracy = new ArrayList<>(), latency = new ArrayList<>();
+                accuracy = new ArrayList<>(), latency = new ArrayList<>(), kvCache = new ArrayList<>(),
+                linear = new ArrayList<>();
         Metric calibration = null;
         java.util.Set<String> seen = new java.util.TreeSet<>();
         for (Report p : parts) {
@@ -70,6 +71,8 @@ public final class MergeCommand implements Callable<Integer> {
             conformance.addAll(p.conformance());
             accuracy.addAll(p.accuracy());
             latency.addAll(p.latency());
+            kvCache.addAll(p.kvCache());
+            linear.addAll(p.linearAttention());
             if (calibration == null) calibration = p.calibration();
         }
         if (first.calibration() != null) calibration = first.calibration();
@@ -78,10 +81,12 @@ public final class MergeCommand implements Callable<Integer> {
                 run == null ? null : new RunInfo(run.command(), run.profile(), run.seed(), run.tries(), null,
                         run.requested(), run.bench()),
                 (List) backends, (List) configs, (List) conformance, (List) accuracy, (List) latency, calibration,
-                first.kvCache(), first.linearAttention()).canonical();
+                (List) kvCache, (List) linear).canonical();
         List<LatencyResult> kept = merged.latency().stream().filter(l -> merged.conforms(l.backend())).toList();
+        List<dev.attest.reports.model.KvCachePoint> keptKv = merged.kvCache().stream()
+                .filter(p -> merged.conforms(p.backend())).toList();
         return new Report(merged.schemaVersion(), merged.environment(), merged.run(), merged.backends(),
                 merged.configs(), merged.conformance(), merged.accuracy(), kept, merged.calibration(),
-                merged.kvCache(), merged.linearAttention());
+                keptKv, merged.linearAttention());
     }
 }

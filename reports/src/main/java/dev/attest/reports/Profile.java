@@ -39,6 +39,36 @@ public enum Profile {
                 bench.warmupMillis(), bench.measurementIterations(), bench.measurementMillis(), bench.threads());
     }
 
+    /** Cached lengths L of the KV-cache decode series (B = 1, Hq = Hkv = 4, D = 64; H = 2, D = 8 for tiny). */
+    public int[] kvLengths() {
+        return switch (this) {
+            case QUICK -> new int[]{64, 128, 256, 512};
+            case FULL -> new int[]{128, 256, 512, 1024, 2048, 4096};
+            case TINY -> new int[]{8, 16};
+        };
+    }
+
+    /** The timing loop of the KV-cache and linear-attention series (see {@link Timing}). */
+    public Timing timing() {
+        return switch (this) {
+            case QUICK -> new Timing(250, 9, 10);
+            case FULL -> new Timing(500, 15, 25);
+            case TINY -> new Timing(2, 3, 1);
+        };
+    }
+
+    /** The linear-attention sweep: error against m on one problem (S tokens, head dimension D, redraws). */
+    public record LinearSweep(int length, int dim, int[] features, int redraws) {
+    }
+
+    public LinearSweep linearSweep() {
+        return switch (this) {
+            case QUICK -> new LinearSweep(64, 32, new int[]{8, 16, 32, 64, 128, 256}, 4);
+            case FULL -> new LinearSweep(128, 32, new int[]{8, 16, 32, 64, 128, 256, 512, 1024}, 6);
+            case TINY -> new LinearSweep(8, 4, new int[]{4, 8}, 2);
+        };
+    }
+
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

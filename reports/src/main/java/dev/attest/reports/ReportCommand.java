@@ -3,7 +3,9 @@ package dev.attest.reports;
 import dev.attest.reports.html.HtmlReport;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.Environment;
+import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
+import dev.attest.reports.model.LinearErrorPoint;
 import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.Report;
 import dev.attest.reports.model.ReportJson;
@@ -59,11 +61,13 @@ public final class ReportCommand implements Callable<Integer> {
         List<LatencyResult> latency = noLatency ? List.of()
                 : Measurements.latency(backends, failed, profile, shard, common.jars, jmhDir, err);
         Metric calibration = noLatency ? null : Measurements.calibration(profile, shard, jmhDir);
+        List<KvCachePoint> kvCache = noLatency ? List.of() : Measurements.kvCache(backends, failed, profile, shard, err);
+        List<LinearErrorPoint> linear = Measurements.linear(profile, shard, !noLatency, err);
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("report", profile.label(), check.report().run().seed(), common.tries,
                         shard.whole() ? null : shard.toString(), common.requested(), noLatency ? null : profile.bench),
                 check.report().backends(), profile.allConfigs(), check.report().conformance(), accuracy, latency,
-                calibration, List.of(), List.of()).canonical();
+                calibration, kvCache, linear).canonical();
         write(report, out);
         stdout.print(Conformance.matrix(report.conformance()));
         CheckCommand.printFailures(report, stdout);

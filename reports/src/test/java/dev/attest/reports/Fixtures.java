@@ -3,7 +3,9 @@ package dev.attest.reports;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.BackendInfo;
 import dev.attest.reports.model.Environment;
+import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
+import dev.attest.reports.model.LinearErrorPoint;
 import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.PropertyResult;
 import dev.attest.reports.model.Report;
@@ -46,6 +48,25 @@ final class Fixtures {
                 profile.bench), List.of(new BackendInfo("cpu-batched", "batched", "fp32", true, null),
                 new BackendInfo("cpu-naive", "naive", "fp32", true, null)), profile.allConfigs(), conformance,
                 accuracy, latency, metric(calibrationMillis), List.of(), List.of()).canonical();
+    }
+
+    /** {@code report} with a KV-cache series and a linear-attention sweep, as a quick run of those would give. */
+    static Report withKvAndLinear(Report report) {
+        List<KvCachePoint> kv = new ArrayList<>();
+        for (int l : Profile.QUICK.kvLengths()) {
+            kv.add(new KvCachePoint("cpu-naive", l, 1e-4 * l, 2e-6 * l * l));
+            kv.add(new KvCachePoint("cpu-batched", l, 5e-5 * l, 1e-6 * l * l));
+        }
+        List<LinearErrorPoint> linear = new ArrayList<>();
+        for (int m : Profile.QUICK.linearSweep().features()) {
+            linear.add(new LinearErrorPoint("linear-parallel", "favor+ iid", 64, m, 1.0 / Math.sqrt(m), 3.0 / Math.sqrt(m),
+                    2.0 / m, 2.1 / m, 0.001 * m));
+            linear.add(new LinearErrorPoint("linear-parallel", "favor+ orthogonal", 64, m, 0.7 / Math.sqrt(m),
+                    2.0 / Math.sqrt(m), 1.2 / m, null, 0.001 * m));
+        }
+        return new Report(report.schemaVersion(), report.environment(), report.run(), report.backends(),
+                report.configs(), report.conformance(), report.accuracy(), report.latency(), report.calibration(), kv,
+                linear).canonical();
     }
 
     static Metric metric(double millis) {

@@ -47,6 +47,30 @@ class HtmlReportTest {
     }
 
     @Test
+    void kvCacheAndLinearAttentionSectionsRenderWhenTheRunHasThemAndStayByteIdentical() {
+        Report report = Fixtures.withKvAndLinear(Fixtures.report(0.001, 0.5, Status.PASS, 0.5));
+        ReportJson.write(dir.resolve("report.json"), report);
+        String html = HtmlReport.render(ReportJson.read(dir.resolve("report.json")));
+        assertEquals(html, HtmlReport.render(ReportJson.read(dir.resolve("report.json"))), "same bytes");
+        assertEquals(html, HtmlReport.render(report), "report.html is a function of report.json");
+        assertEquals(4, html.split("<svg ", -1).length - 1, "accuracy, scaling, kv-cache and linear figures");
+        assertTrue(html.contains("id='fig-kv'") && html.contains("id='fig-linear'"));
+        assertFalse(html.contains("not available in this run"), "no placeholder when the data is there");
+        assertFalse(html.contains("<script"));
+        // the synthetic series are exactly linear and quadratic in L: the fitted slopes say so
+        assertTrue(html.contains("cpu-naive decode (slope 1.00)") && html.contains("cpu-naive recompute (slope 2.00)"),
+                "fitted slopes in the legend");
+        assertTrue(html.contains("<td>cpu-naive</td><td>512</td><td>0.0512 ms</td><td>0.5243 ms</td><td>10.2×</td>"),
+                "the table carries the ratio");
+        assertTrue(html.contains("Performer theory (Lemma 2, i.i.d.) kernel rel. MSE"));
+        assertTrue(html.contains("<td>linear-parallel</td><td>favor+ orthogonal</td><td>64</td><td>256</td>"));
+        String accuracy = html.substring(html.indexOf("id='fig-accuracy'"), html.indexOf("</svg>",
+                html.indexOf("id='fig-accuracy'")));
+        assertTrue(accuracy.contains("linear attention: linear-parallel, favor+ orthogonal, S=64, curve over m"),
+                "linear attention is a curve on the accuracy-against-latency chart");
+    }
+
+    @Test
     void aBackendThatFailsConformanceIsNotOnTheAccuracyLatencyChart() {
         String html = HtmlReport.render(Fixtures.report(0.001, 0.5, Status.FAIL, 0.5));
         String figure = html.substring(html.indexOf("id='fig-accuracy'"), html.indexOf("</svg>", html.indexOf("id='fig-accuracy'")));

@@ -35,9 +35,17 @@ class ReportCommandTest {
         assertEquals(Profile.TINY.allConfigs().size(), report.latency().size());
         assertTrue(report.calibration() != null && report.calibration().score() > 0);
         assertTrue(Files.isRegularFile(out.resolve("jmh/calibration.json")));
+        assertEquals(Profile.TINY.kvLengths().length, report.kvCache().size(), "kv-cache for the conforming backend");
+        assertTrue(report.kvCache().stream().allMatch(p -> p.backend().equals("cpu-naive") && p.decodeMillis() > 0
+                && p.recomputeMillis() > 0));
+        assertEquals(2 * Profile.TINY.linearSweep().features().length, report.linearAttention().size(),
+                "FAVOR+ i.i.d. and orthogonal at every m");
+        assertTrue(report.linearAttention().stream().allMatch(p -> p.error() > 0 && p.latencyMillis() != null
+                && (p.variant().contains("orthogonal") == (p.theory() == null))));
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("id='fig-scaling'") && html.contains("id='fig-accuracy'"));
         assertTrue(html.contains("FAIL planted-offset"));
+        assertTrue(html.contains("id='fig-kv'") && html.contains("id='fig-linear'"));
     }
 
     @Test
@@ -49,6 +57,7 @@ class ReportCommandTest {
         Report bench = ReportJson.read(out.resolve("bench.json"));
         assertEquals("bench", bench.run().command());
         assertEquals(Profile.TINY.allConfigs().size(), bench.latency().size());
+        assertEquals(Profile.TINY.kvLengths().length, bench.kvCache().size());
         try (var files = Files.list(out.resolve("jmh"))) {
             assertEquals(Profile.TINY.allConfigs().size() + 1, files.count());
         }

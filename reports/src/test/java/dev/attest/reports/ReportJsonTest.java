@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,20 @@ class ReportJsonTest {
         try (var files = Files.list(file.getParent())) {
             assertEquals(1, files.count(), "only report.json, no .part file left");
         }
+    }
+
+    @Test
+    void kvCacheAndLinearAttentionPointsSurviveARoundTrip() throws Exception {
+        Report report = Fixtures.withKvAndLinear(Fixtures.report(0.001, 0.5, Status.PASS, 0.5));
+        Path file = dir.resolve("report.json");
+        ReportJson.write(file, report);
+        Report back = ReportJson.read(file);
+        assertEquals(report, back);
+        assertEquals(ReportJson.toJson(report), ReportJson.toJson(back));
+        String json = Files.readString(file);
+        assertTrue(json.contains("\"decodeMillis\"") && json.contains("\"recomputeMillis\"") && json.contains("\"kernelMse\""));
+        assertTrue(json.contains("\"theory\" : null"), "no closed form for orthogonal features: null, never NaN");
+        assertFalse(json.contains("NaN"));
     }
 
     @Test

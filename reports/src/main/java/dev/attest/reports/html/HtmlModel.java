@@ -7,7 +7,8 @@ public record HtmlModel(String title, String summary, boolean conforms, List<Str
                         List<String> backends, List<MatrixRow> matrix, List<String[]> failures,
                         List<String[]> accuracyRows, String accuracyLatencySvg, List<String> pareto,
                         String scalingSvg, List<String[]> exponents, List<String[]> latencyRows,
-                        String kvCacheSvg, String linearSvg, String calibration) {
+                        String kvCacheSvg, List<String[]> kvRows, List<String[]> kvSlopes, String linearSvg,
+                        List<String[]> linearRows, String calibration) {
 
     /** One property across the backends: each cell is a status label. */
     public record MatrixRow(String property, List<String> cells) {

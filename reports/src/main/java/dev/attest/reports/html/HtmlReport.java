@@ -85,6 +85,14 @@ public final class HtmlReport {
             }
             List<Charts.Series> series = new ArrayList<>();
             perBackend.forEach((b, pts) -> series.add(new Charts.Series(b, pts, false, true, null)));
+            Map<String, List<double[]>> linearCurves = new TreeMap<>();
+            for (LinearErrorPoint p : r.linearAttention()) {
+                if (p.latencyMillis() == null || !p.variant().contains("orthogonal")) continue;
+                linearCurves.computeIfAbsent("linear attention: " + p.backend() + ", " + p.variant() + ", S="
+                        + p.length() + ", curve over m", k -> new ArrayList<>()).add(new double[]{p.latencyMillis(),
+                        Math.max(p.error(), 1e-12)});
+            }
+            linearCurves.forEach((n, pts) -> series.add(new Charts.Series(n, pts, true, true, new Color(0x7f7f7f))));
             List<Analysis.Point> frontier = Analysis.paretoFrontier(points);
             series.add(new Charts.Series("Pareto frontier", frontier.stream().map(p -> new double[]{p.x(), p.y()})
                     .toList(), true, false, Color.DARK_GRAY));
@@ -124,30 +132,54 @@ public final class HtmlReport {
         }).toList();
 
         String kvSvg = null;
+        List<String[]> kvRows = new ArrayList<>();
+        List<String[]> kvSlopes = new ArrayList<>();
         if (!r.kvCache().isEmpty()) {
-            Map<String, List<double[]>> decode = new TreeMap<>();
+            Map<String, List<double[]>> decode = new TreeMap<>(), recompute = new TreeMap<>();
             for (KvCachePoint p : r.kvCache()) {
-                decode.computeIfAbsent(p.backend() + " decode", k -> new ArrayList<>()).add(new double[]{p.length(), p.decodeMillis()});
-                decode.computeIfAbsent(p.backend() + " recompute", k -> new ArrayList<>()).add(new double[]{p.length(), p.recomputeMillis()});
+                decode.computeIfAbsent(p.backend(), k -> new ArrayList<>()).add(new double[]{p.length(), p.decodeMillis()});
+                recompute.computeIfAbsent(p.backend(), k -> new ArrayList<>()).add(new double[]{p.length(), p.recomputeMillis()});
+                kvRows.add(new String[]{p.backend(), Integer.toString(p.length()), ms(p.decodeMillis()),
+                        ms(p.recomputeMillis()), String.format(Locale.ROOT, "%.1f×", p.ratio())});
             }
             List<Charts.Series> series = new ArrayList<>();
-            decode.forEach((n, pts) -> series.add(new Charts.Series(n, pts, true, true, null)));
-            kvSvg = Charts.xy("fig-kv", "KV-cache decode against recomputation", "cache length (log)", true,
-                    "ms per token (log)", true, series, 760, 380);
+            int i = 0;
+            for (String b : decode.keySet()) {
+                Color color = Charts.PALETTE[i++ % Charts.PALETTE.length];
+                double de = Analysis.exponent(decode.get(b)), re = Analysis.exponent(recompute.get(b));
+                series.add(new Charts.Series(b + " decode (slope " + slope(de) + ")", decode.get(b), true, true, color));
+                series.add(new Charts.Series(b + " recompute (slope " + slope(re) + ")", recompute.get(b), true, false, color));
+                kvSlopes.add(new String[]{b, slope(de), slope(re), Integer.toString(decode.get(b).size())});
+            }
+            kvSvg = Charts.xy("fig-kv", "KV-cache decode against recomputation (log-log, fitted slopes)",
+                    "cached length L (log)", true, "ms per token (log)", true, series, 760, 420);
         }
         String linearSvg = null;
+        List<String[]> linearRows = new ArrayList<>();
         if (!r.linearAttention().isEmpty()) {
-            Map<String, List<double[]>> curves = new TreeMap<>();
-            List<double[]> theory = new ArrayList<>();
+            Map<String, List<double[]>> output = new TreeMap<>(), kernel = new TreeMap<>(), theory = new TreeMap<>();
             for (LinearErrorPoint p : r.linearAttention()) {
-                curves.computeIfAbsent(p.backend(), k -> new ArrayList<>()).add(new double[]{p.features(), p.error()});
-                theory.add(new double[]{p.features(), p.theory()});
+                String key = p.backend() + ", " + p.variant() + ", S=" + p.length();
+                output.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[]{p.features(), p.error()});
+                kernel.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[]{p.features(), p.kernelMse()});
+                if (p.theory() != null) {
+                    theory.computeIfAbsent("S=" + p.length(), k -> new ArrayList<>()).add(new double[]{p.features(), p.theory()});
+                }
+                linearRows.add(new String[]{p.backend(), p.variant(), Integer.toString(p.length()),
+                        Integer.toString(p.features()), sci(p.error()), sci(p.maxAbsError()), sci(p.kernelMse()),
+                        p.theory() == null ? "-" : sci(p.theory()), p.latencyMillis() == null ? "-" : ms(p.latencyMillis())});
             }
             List<Charts.Series> series = new ArrayList<>();
-            curves.forEach((n, pts) -> series.add(new Charts.Series(n, pts, true, true, null)));
-            series.add(new Charts.Series("Performer theory", theory, true, false, Color.DARK_GRAY));
-            linearSvg = Charts.xy("fig-linear", "Linear attention error against m", "random features m (log)", true,
-                    "error vs softmax (log)", true, series, 760, 380);
+            int i = 0;
+            for (String key : output.keySet()) {
+                Color color = Charts.PALETTE[i++ % Charts.PALETTE.length];
+                series.add(new Charts.Series("output rel. RMS: " + key, output.get(key), true, true, color));
+                series.add(new Charts.Series("kernel rel. MSE: " + key, kernel.get(key), true, false, color));
+            }
+            theory.forEach((k, pts) -> series.add(new Charts.Series("Performer theory (Lemma 2, i.i.d.) kernel rel. MSE, "
+                    + k, pts, true, false, Color.DARK_GRAY)));
+            linearSvg = Charts.xy("fig-linear", "Linear attention (FAVOR+) error against m (log-log)",
+                    "random features m (log)", true, "error vs exact softmax (log)", true, series, 760, 460);
         }
 
         Environment e = r.environment();
@@ -180,7 +212,11 @@ public final class HtmlReport {
                 r.conformance().stream().filter(c -> c.status() == Status.PASS).count(), fails,
                 r.conformance().stream().filter(c -> c.status() == Status.UNSUPPORTED || c.status() == Status.UNAVAILABLE).count());
         return new HtmlModel("Attest report", summary, fails == 0, env, backends, matrix, failures, accuracyRows,
-                accuracySvg, pareto, scalingSvg, exponents, latencyRows, kvSvg, linearSvg, calibration);
+                accuracySvg, pareto, scalingSvg, exponents, latencyRows, kvSvg, kvRows, kvSlopes, linearSvg, linearRows, calibration);
+    }
+
+    static String slope(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v);
     }
 
     static String sci(double v) {

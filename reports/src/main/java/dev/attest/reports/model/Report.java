@@ -17,8 +17,8 @@ import java.util.List;
  * @param accuracy        one entry per (backend, config): error against the oracle, and its allowance
  * @param latency         one entry per (backend, config) of a backend that conforms: JMH's primary metric
  * @param calibration     a fixed plain-Java workload measured in the same run (compare divides by it), or null
- * @param kvCache         KV-cache decode against recomputation (empty until that work lands)
- * @param linearAttention linear-attention error against feature count m (empty until that work lands)
+ * @param kvCache         KV-cache decode against recomputation, by backend and cached length
+ * @param linearAttention linear-attention error against feature count m, by backend, variant, length and m
  */
 public record Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
                      List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
@@ -52,7 +52,13 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
                         .thenComparing(AccuracyResult::config), r -> r.backend() + "\u0000" + r.config()),
                 sortedUnique(latency, Comparator.comparing(LatencyResult::backend)
                         .thenComparing(LatencyResult::config), r -> r.backend() + "\u0000" + r.config()),
-                calibration, kvCache, linearAttention);
+                calibration,
+                sortedUnique(kvCache, Comparator.comparing(KvCachePoint::backend)
+                        .thenComparingInt(KvCachePoint::length), p -> p.backend() + "\u0000" + p.length()),
+                sortedUnique(linearAttention, Comparator.comparing(LinearErrorPoint::backend)
+                        .thenComparing(LinearErrorPoint::variant).thenComparingInt(LinearErrorPoint::length)
+                        .thenComparingInt(LinearErrorPoint::features),
+                        p -> p.backend() + "\u0000" + p.variant() + "\u0000" + p.length() + "\u0000" + p.features()));
     }
 
     private static <T> List<T> sortedUnique(List<T> list, Comparator<T> order, java.util.function.Function<T, String> key) {
