@@ -31,9 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>The planted cache keeps the tokens of every sequence and computes each chunk with cpu-naive's plain
  * attention (or layer) over the concatenation, so the bug is the only thing wrong with it.
  */
-class PlantedCacheBugsTest {
+public class PlantedCacheBugsTest {
 
-    enum Bug {
+    /** The bugs this planted cache can carry; the mutant catalog ({@code properties.mutants}) reuses them. */
+    public enum Bug {
         /** None: the control that shows the planted cache is otherwise correct. */
         NONE,
         /** The chunk's causal offset is 0 (top-left) instead of the past length. */
@@ -45,11 +46,11 @@ class PlantedCacheBugsTest {
     }
 
     /** cpu-naive for everything, with a planted KV cache. */
-    private static final class Planted implements AttentionBackend {
+    public static final class Planted implements AttentionBackend {
         final CpuNaiveBackend correct = new CpuNaiveBackend();
         final Bug bug;
 
-        Planted(Bug bug) {
+        public Planted(Bug bug) {
             this.bug = bug;
         }
 

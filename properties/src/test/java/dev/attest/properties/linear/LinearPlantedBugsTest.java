@@ -23,16 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The linear kit tests itself: a recurrent backend with one realistic bug planted must make a named property fail
  * with a specific phrase in its message.
  */
-class LinearPlantedBugsTest {
+public class LinearPlantedBugsTest {
 
-    enum Bug { NONE, READ_BEFORE_UPDATE, TILED_GQA, IGNORES_CARRIED_STATE, NO_STATE_CHECK, WRONG_POSITION,
-        COMPUTES_UNDECLARED }
+    /** The bugs the planted recurrent backend can carry; the mutant catalog ({@code properties.mutants}) reuses them. */
+    public enum Bug { NONE, READ_BEFORE_UPDATE, TILED_GQA, IGNORES_CARRIED_STATE, NO_STATE_CHECK, WRONG_POSITION,
+        COMPUTES_UNDECLARED,
+        /** The normalised read forgets to divide by q·z (returns the numerator). */
+        NO_NORMALISER }
 
     /** A plain recurrent linear backend (LINEAR and GATED rules) with one bug planted. */
-    static final class Mutant implements LinearAttentionBackend {
+    public static final class Mutant implements LinearAttentionBackend {
         private final Bug bug;
 
-        Mutant(Bug bug) {
+        public Mutant(Bug bug) {
             this.bug = bug;
         }
 
@@ -99,7 +102,7 @@ class LinearPlantedBugsTest {
                 for (int e = 0; e < s.vDim(); e++) {
                     double num = 0;
                     for (int i = 0; i < q.length; i++) num += q[i] * st[i][e];
-                    out.set((float) (s.normalized() ? num / den : s.effectiveScale() * num), b, h, t, e);
+                    out.set((float) (s.normalized() && bug != Bug.NO_NORMALISER ? num / den : s.effectiveScale() * num), b, h, t, e);
                 }
             }
         }
@@ -201,12 +204,12 @@ class LinearPlantedBugsTest {
     }
 
     /** A chunked form that forgets the state at chunk boundaries: only chunk sizes >= S are right. */
-    static final class ForgetfulChunks implements LinearAttentionBackend {
+    public static final class ForgetfulChunks implements LinearAttentionBackend {
         private final dev.attest.backends.linear.LinearRecurrentBackend inner =
                 new dev.attest.backends.linear.LinearRecurrentBackend();
         private final int chunk;
 
-        ForgetfulChunks(int chunk) {
+        public ForgetfulChunks(int chunk) {
             this.chunk = chunk;
         }
 
