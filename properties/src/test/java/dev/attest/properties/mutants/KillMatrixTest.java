@@ -323,10 +323,11 @@ class KillMatrixTest {
         return s.toString();
     }
 
-    /** {@code required_S7_agrees_with...} as {@code S7 agrees with...}, shortened for tables. */
+    /** {@code required_S7_agrees_with_the_oracle_within...} as {@code S7 agrees with the oracle}, for tables. */
     static String shortName(String property) {
-        String[] parts = property.split("_", 3);
-        return parts.length < 3 ? property : parts[1];
+        String[] words = property.split("_");
+        if (words.length < 3) return property;
+        return words[1] + " " + String.join(" ", Arrays.copyOfRange(words, 2, Math.min(words.length, 6)));
     }
 
     private static String q(String text) {

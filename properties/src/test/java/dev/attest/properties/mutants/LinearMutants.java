@@ -20,7 +20,7 @@ public final class LinearMutants {
                         "linear attention in chunks of 4 that does not carry the state across chunk boundaries",
                         "https://github.com/fla-org/flash-linear-attention/issues/285 (chunked forward with past state differs from one pass)",
                         LINEAR, () -> new LinearPlantedBugsTest.ForgetfulChunks(4),
-                        "required_L1_output_agrees_with_the_linear_oracle_within_the_tolerance_model", null),
+                        "required_L1_output_agrees_with_the_linear_oracle_within_the_tolerance_model", "expected (oracle)"),
                 new Mutant("linear-ignores-carried-state",
                         "linear attention that ignores the state carried in from a previous call (split and resume)",
                         "https://github.com/fla-org/flash-linear-attention/issues/351 (initial_state accepted but not honoured)",
