@@ -100,6 +100,11 @@ class KillMatrixTest {
         protected AttentionBackend backend() {
             return backend;
         }
+
+        @Override
+        protected String reproduceCommand(String property, dev.attest.properties.engine.CaseKey key) {
+            return KillMatrixTest.reproduceCommand();
+        }
     }
 
     /** The kit bound to a linear mutant. */
@@ -114,6 +119,17 @@ class KillMatrixTest {
         protected LinearAttentionBackend backend() {
             return backend;
         }
+
+        @Override
+        protected String reproduceCommand(String property, dev.attest.properties.engine.CaseKey key) {
+            return KillMatrixTest.reproduceCommand();
+        }
+    }
+
+    /** A failure's repro line: the matrix itself, with its seed (the mutants are not discoverable backends). */
+    static String reproduceCommand() {
+        return "./build test -pl properties -am -Dsurefire.failIfNoSpecifiedTests=false -Dtest=KillMatrixTest"
+                + " -Dattest.seed=" + System.getProperty("attest.seed", String.valueOf(DEFAULT_SEED));
     }
 
     /** One property run against one mutant. */
