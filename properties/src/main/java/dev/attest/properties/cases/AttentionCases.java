@@ -162,8 +162,9 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
 
     /**
      * The edge cases of the foundation issue, in order: S=1, D=1, Sq != Skv both ways, odd D = 59, lengths 17 and
-     * 97, fully masked rows, logits near +-1e4, identical keys, a single head with GQA elsewhere. Cases needing a
-     * feature the generator does not allow are left out.
+     * 97, fully masked rows, logits near +-1e4, identical keys, a single head with GQA elsewhere; then Sq = 5 with
+     * Skv = 130 (two full key tiles of 64 and a partial one). Cases needing a feature the generator does not allow are
+     * left out.
      */
     @Override
     public List<AttentionCase> edgeCases() {
@@ -194,6 +195,9 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
                     .withOptions(AttentionCase.DEFAULT_SCALE, 0, true, Alignment.BOTTOM_RIGHT, null)
                     .withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 22));
         }
+        // last, so the indices (replay keys) of the cases above stay as they were: keys past two full 64-key tiles
+        // and a partial third, with Sq != Skv (the kill matrix's tail-tile mutant escaped all but the 97 case)
+        edges.add(AttentionCase.basic(5, 130, 8).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 23));
         List<AttentionCase> finished = new ArrayList<>();
         for (AttentionCase edge : edges) {
             AttentionCase done = complete(edge);

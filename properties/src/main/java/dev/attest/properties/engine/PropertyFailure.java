@@ -15,14 +15,16 @@ public final class PropertyFailure extends AssertionError {
     private final transient Object original;
     private final transient Object shrunk;
     private final int shrinkSteps;
+    private final int casesToFailure;
 
     PropertyFailure(String message, Throwable cause, CaseKey caseKey, Object original, Object shrunk,
-            int shrinkSteps) {
+            int shrinkSteps, int casesToFailure) {
         super(message, cause);
         this.caseKey = caseKey;
         this.original = original;
         this.shrunk = shrunk;
         this.shrinkSteps = shrinkSteps;
+        this.casesToFailure = casesToFailure;
     }
 
     /** The key that replays the failing case (see {@link PropertySettings#withReplay}). */
@@ -43,5 +45,13 @@ public final class PropertyFailure extends AssertionError {
     /** How many times shrinking moved to a simpler failing value. */
     public int shrinkSteps() {
         return shrinkSteps;
+    }
+
+    /**
+     * How many cases the run checked up to and including the first failing one (edge cases first, then random
+     * cases; 1 for a replayed case). The planted-bug kill matrix reports it as how hard a bug was to find.
+     */
+    public int casesToFailure() {
+        return casesToFailure;
     }
 }

@@ -221,7 +221,7 @@ public final class PropertyRunner {
                             + (budgetSpent ? ", stopped at the limit of " + settings.maxShrinkSteps() : "") + ")")
                     .add("failure", messageOf(currentFailure))
                     .add("reproduce", description.reproduceCommand(key));
-            return new PropertyFailure(facts.toString(), currentFailure, key, original, current, steps);
+            return new PropertyFailure(facts.toString(), currentFailure, key, original, current, steps, cases);
         }
 
         private AssertionError tooManyRejected() {
