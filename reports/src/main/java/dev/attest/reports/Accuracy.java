@@ -27,16 +27,8 @@ public final class Accuracy {
         backend.attention(problem, out);
         Expectation.Comparison c = expectation.compare(out);
         double allowance = expectation.allowance();
-        double baseline = baselineOf(expectation, allowance);
+        double baseline = expectation.baselineError();
         return new AccuracyResult(backend.name(), config.name(), c.maxAbsError(), c.relativeRms(), baseline,
                 allowance, c.ratio(), c.passes());
-    }
-
-    /** The naive baseline's error, read back from the fact block (the model keeps it private). */
-    private static double baselineOf(Expectation expectation, double allowance) {
-        String text = new Expectation.Comparison(expectation, new float[0], -1, 0, 0, -1)
-                .describe(dev.attest.properties.engine.Facts.of()).toString();
-        var m = java.util.regex.Pattern.compile("naive \\w+ error ([0-9.eE+-]+)").matcher(text);
-        return m.find() ? Double.parseDouble(m.group(1)) : allowance / K;
     }
 }

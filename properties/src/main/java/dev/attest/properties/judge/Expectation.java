@@ -95,6 +95,11 @@ public final class Expectation {
                 maxAbsFinite(oracle.values()), k, precision);
     }
 
+    /** The worst error of the plain same-precision naive computation against the oracle (what k multiplies). */
+    public double baselineError() {
+        return baselineError;
+    }
+
     public double allowance() {
         return Math.max(floor, k * baselineError);
     }
