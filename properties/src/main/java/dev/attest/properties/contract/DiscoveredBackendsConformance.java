@@ -8,10 +8,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -40,19 +37,6 @@ public class DiscoveredBackendsConformance extends AttentionContract {
 
     /** The discovered backends, narrowed by {@value #BACKENDS_PROPERTY}. */
     public static List<AttentionBackend> selected() {
-        List<AttentionBackend> all = Backends.discover();
-        String wanted = System.getProperty(BACKENDS_PROPERTY, "").trim();
-        if (wanted.isEmpty() || wanted.equals("all")) return all;
-        if (wanted.equals("none")) return List.of();
-        Set<String> names = Arrays.stream(wanted.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-                .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
-        Set<String> known = all.stream().map(AttentionBackend::name).collect(Collectors.toSet());
-        for (String name : names) {
-            if (!known.contains(name)) {
-                throw new IllegalArgumentException("unknown backend '" + name + "'; known backends: "
-                        + all.stream().map(AttentionBackend::name).collect(Collectors.joining(", ")));
-            }
-        }
-        return all.stream().filter(b -> names.contains(b.name())).toList();
+        return BackendFilter.select(Backends.discover(), AttentionBackend::name, BACKENDS_PROPERTY, "backend");
     }
 }

@@ -1,11 +1,9 @@
 package dev.attest.properties.linear;
 
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import dev.attest.properties.contract.BackendFilter;
 import dev.attest.spi.LinearAttentionBackend;
 import dev.attest.spi.LinearBackends;
 import org.junit.jupiter.api.Named;
@@ -38,19 +36,6 @@ public class DiscoveredLinearBackendsConformance extends LinearAttentionContract
     }
 
     public static List<LinearAttentionBackend> selected() {
-        List<LinearAttentionBackend> all = LinearBackends.discover();
-        String wanted = System.getProperty(BACKENDS_PROPERTY, "").trim();
-        if (wanted.isEmpty() || wanted.equals("all")) return all;
-        if (wanted.equals("none")) return List.of();
-        Set<String> names = Arrays.stream(wanted.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-                .collect(Collectors.toSet());
-        Set<String> known = all.stream().map(LinearAttentionBackend::name).collect(Collectors.toSet());
-        for (String name : names) {
-            if (!known.contains(name)) {
-                throw new IllegalArgumentException("unknown linear backend '" + name + "'; known: "
-                        + all.stream().map(LinearAttentionBackend::name).collect(Collectors.joining(", ")));
-            }
-        }
-        return all.stream().filter(b -> names.contains(b.name())).toList();
+        return BackendFilter.select(LinearBackends.discover(), LinearAttentionBackend::name, BACKENDS_PROPERTY, "linear backend");
     }
 }

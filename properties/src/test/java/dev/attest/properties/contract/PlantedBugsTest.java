@@ -25,7 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PlantedBugsTest {
 
-    /** A correct backend (cpu-naive) with one bug planted in front of it. */
+    /**
+     * A correct backend (cpu-naive) with one bug planted in front of it. Unlike the catalog's
+     * {@code SoftmaxMutants.Wrapped} it does not check capabilities itself, so a planted backend can lie about them.
+     */
     private abstract static class Planted implements AttentionBackend {
         final CpuNaiveBackend correct = new CpuNaiveBackend();
         private final String name;
