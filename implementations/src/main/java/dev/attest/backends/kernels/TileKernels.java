@@ -18,6 +18,8 @@ public final class TileKernels {
     public static final int ROW_BLOCK = 6;
     /** Columns per register block of the score kernel: two vectors (16 floats on AVX2), or 16 in scalar code. */
     public static final int COL_BLOCK = VECTOR ? TileVectorKernels.COL_BLOCK : 16;
+    /** Partial sums per row of {@link #onlineSoftmax}'s running sum: one per vector lane. */
+    public static final int SUM_LANES = VECTOR ? TileVectorKernels.L : 1;
 
     private TileKernels() {
     }
@@ -49,22 +51,30 @@ public final class TileKernels {
     }
 
     /**
-     * {@code O[r][d] += sum_{j < keys} P[r][j] * V[j][d]} for {@code r < rows} ({@link #ROW_BLOCK} multiple),
-     * {@code d < width}, j ascending for every element.
+     * {@code O[r][d] = alpha[r] * O[r][d] + sum_{j < keys} P[r][j] * V[j][d]} for {@code r < rows} (a
+     * {@link #ROW_BLOCK} multiple), {@code d < width}, j ascending for every element: the online softmax's rescale
+     * of O rides on this pass instead of a separate one.
      */
     public static void accumulate(float[] p, int pOff, int ldp, float[] v, int vOff, int ldv, float[] o, int oOff,
-                                  int ldo, int rows, int keys, int width) {
-        assert rows % ROW_BLOCK == 0;
+                                  int ldo, float[] alpha, int rows, int keys, int width) {
+        assert rows % ROW_BLOCK == 0 && alpha.length >= rows;
         assert vOff + (keys - 1) * ldv + width <= v.length : "V tile out of bounds";
-        if (VECTOR) TileVectorKernels.accumulate(p, pOff, ldp, v, vOff, ldv, o, oOff, ldo, rows, keys, width);
-        else accumulateScalar(p, pOff, ldp, v, vOff, ldv, o, oOff, ldo, rows, keys, 0, width);
+        if (VECTOR) TileVectorKernels.accumulate(p, pOff, ldp, v, vOff, ldv, o, oOff, ldo, alpha, rows, keys, width);
+        else accumulateScalar(p, pOff, ldp, v, vOff, ldv, o, oOff, ldo, alpha, 0, rows, keys, 0, width);
     }
 
-    /** The scalar twin of {@link #accumulate}, on columns {@code [d0, d1)} (the vector kernel's tail). */
+    /**
+     * The scalar twin of {@link #accumulate}, on rows {@code [r0, r0+rows)} and columns {@code [d0, d1)}; a null
+     * {@code alpha} skips the rescale (the vector kernel's tail, already rescaled).
+     */
     static void accumulateScalar(float[] p, int pOff, int ldp, float[] v, int vOff, int ldv, float[] o, int oOff,
-                                 int ldo, int rows, int keys, int d0, int d1) {
+                                 int ldo, float[] alpha, int r0, int rows, int keys, int d0, int d1) {
         for (int r = 0; r < rows; r++) {
             int oRow = oOff + r * ldo, pRow = pOff + r * ldp;
+            if (alpha != null) {
+                float a = alpha[r0 + r];
+                for (int d = d0; d < d1; d++) o[oRow + d] *= a;
+            }
             for (int j = 0; j < keys; j++) {
                 float pj = p[pRow + j];                          // P[r][j]
                 int vRow = vOff + j * ldv;                       // &V[j][0]
@@ -103,29 +113,52 @@ public final class TileKernels {
         for (int i = from; i < n; i++) x[off + i] = c * tanh(x[off + i] / c);
     }
 
-    /** The largest of {@code x[0, n)} ({@link Math#max} semantics: NaN wins); {@code -inf} when all are. */
-    public static float max(float[] x, int off, int n) {
-        return VECTOR ? TileVectorKernels.max(x, off, n) : maxScalar(x, off, 0, n, Float.NEGATIVE_INFINITY);
+    /**
+     * One online-softmax step over a score tile S (rows x width, leading dimension {@code lds}) of which columns
+     * {@code [0, n)} hold scores and the rest is padding. For each row r, with x = S * scale ({@code scale > 0}, or
+     * 1 when S already holds logits, masked ones {@code -inf}):
+     * <pre>
+     *   m' = max(m[r], max_c x[c]);   p[c] = exp(x[c] - m')   (x*scale - m' in one rounding: an fma)
+     *   alpha[r] = exp(m[r] - m');    l[r] = alpha[r] * l[r] + sum_c p[c];   m[r] = m'
+     * </pre>
+     * S is overwritten with p, zero in the padding. A row with nothing visible ({@code max x = -inf}) gets p = 0
+     * and alpha 1. The running sum of row r is kept as {@link #SUM_LANES} partial sums at {@code l[r*SUM_LANES]}
+     * (see {@link #rowSum}); scale folded into the exponent's fma saves a pass over S.
+     */
+    public static void onlineSoftmax(float[] s, int lds, int rows, int n, int width, float scale, float[] m,
+                                     float[] alpha, float[] l) {
+        assert scale > 0 && n <= width && width <= lds;
+        if (VECTOR) TileVectorKernels.onlineSoftmax(s, lds, rows, n, width, scale, m, alpha, l);
+        else onlineSoftmaxScalar(s, lds, rows, n, width, scale, m, alpha, l);
     }
 
-    static float maxScalar(float[] x, int off, int from, int n, float max) {
-        for (int i = from; i < n; i++) max = Math.max(max, x[off + i]);
-        return max;
-    }
-
-    /** {@code x[i] = exp(x[i] - m)} for {@code i < n}; returns their sum. */
-    public static float expSum(float[] x, int off, int n, float m) {
-        return VECTOR ? TileVectorKernels.expSum(x, off, n, m) : expSumScalar(x, off, 0, n, m);
-    }
-
-    static float expSumScalar(float[] x, int off, int from, int n, float m) {
-        float sum = 0f;
-        for (int i = from; i < n; i++) {
-            float e = exp(x[off + i] - m);
-            x[off + i] = e;
-            sum += e;
+    static void onlineSoftmaxScalar(float[] s, int lds, int rows, int n, int width, float scale, float[] m,
+                                    float[] alpha, float[] l) {
+        for (int r = 0, off = 0; r < rows; r++, off += lds) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < n; c++) max = Math.max(max, s[off + c]);
+            float rowMax = max * scale;
+            if (rowMax == Float.NEGATIVE_INFINITY) {
+                java.util.Arrays.fill(s, off, off + width, 0f);
+                alpha[r] = 1f;
+                continue;
+            }
+            float mNew = Math.max(m[r], rowMax), sum = 0f;
+            for (int c = 0; c < n; c++) {
+                float e = exp(Math.fma(s[off + c], scale, -mNew));
+                s[off + c] = e;
+                sum += e;
+            }
+            java.util.Arrays.fill(s, off + n, off + width, 0f);
+            alpha[r] = exp(m[r] - mNew);
+            m[r] = mNew;
+            l[r] = Math.fma(l[r], alpha[r], sum);
         }
-        return sum;
+    }
+
+    /** Row r's running sum from its {@link #SUM_LANES} partial sums, added in a fixed order. */
+    public static float rowSum(float[] l, int r) {
+        return VECTOR ? TileVectorKernels.laneSum(l, r * SUM_LANES) : l[r];
     }
 
     // -------------------------------------------------------------------------------------------------------------

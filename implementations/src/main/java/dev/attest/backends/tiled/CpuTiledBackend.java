@@ -32,10 +32,10 @@ import java.util.stream.IntStream;
  *   for each query tile (BR rows) of each (b, h), in parallel:
  *     pack Q tile (BR x Dqk)
  *     for each kv tile that is not fully masked:
- *       S = Q Kt                               register-blocked 6 rows x 2 vectors (TileKernels.scores)
- *       s = softcap(S * scale) + bias; hidden -> -inf   (only on partially masked tiles)
- *       m' = max(m, rowmax s); p = exp(s - m'); l = l e^(m - m') + sum p; O = O e^(m - m')
- *       O += P V                                register-blocked 6 rows x 2 vectors (TileKernels.accumulate)
+ *       S = Q Kt                               register-blocked 6 rows x 4 vectors (TileKernels.scores)
+ *       s = softcap(S * scale) + bias; hidden -> -inf   (only with softcap or on partially masked tiles)
+ *       m' = max(m, rowmax s); p = exp(s - m'); l = l e^(m - m') + sum p     (TileKernels.onlineSoftmax)
+ *       O = O e^(m - m') + P V                  register-blocked 6 rows x 4 vectors (TileKernels.accumulate)
  *     out = O / l  (l = 0: a fully masked row, written as zeros)
  * </pre>
  *
@@ -193,11 +193,11 @@ public final class CpuTiledBackend extends CheckedBackend {
         }
     }
 
-    /** Per-worker tiles: Q (BR x Dqk), S/P (BR x BC), O (BR x Dv), m and l (BR). */
+    /** Per-worker tiles: Q (BR x Dqk), S/P (BR x BC), O (BR x Dv), m and alpha (BR), l (BR x SUM_LANES). */
     private static final class Scratch {
         static final int ROWS = roundUp(BR, TileKernels.ROW_BLOCK);
         float[] q = new float[0], s = new float[ROWS * BC], o = new float[0];
-        final float[] m = new float[ROWS], l = new float[ROWS];
+        final float[] m = new float[ROWS], alpha = new float[ROWS], l = new float[ROWS * TileKernels.SUM_LANES];
 
         void ensure(int dqk, int dv) {
             if (q.length < ROWS * dqk) q = new float[ROWS * dqk];
@@ -253,7 +253,7 @@ public final class CpuTiledBackend extends CheckedBackend {
             int g = h / spec.groupSize();                    // query head h reads kv head h / (Hq / Hkv)
             Scratch sc = SCRATCH.get();
             sc.ensure(dqk, dv);
-            float[] qs = sc.q, s = sc.s, o = sc.o, m = sc.m, l = sc.l;
+            float[] qs = sc.q, s = sc.s, o = sc.o, m = sc.m, l = sc.l, alpha = sc.alpha;
 
             // 1. Q tile, dense (rowsPad x Dqk), zero rows past Sq; O = 0, m = -inf, l = 0. Not pre-scaled: rounding
             //    q*scale first adds an error that large logits amplify beyond the tolerance model (S2 1e4 logits)
@@ -270,6 +270,7 @@ public final class CpuTiledBackend extends CheckedBackend {
             Arrays.fill(o, 0, rowsPad * dv, 0f);
             Arrays.fill(m, Float.NEGATIVE_INFINITY);
             Arrays.fill(l, 0f);
+            Arrays.fill(alpha, 1f);                          // padding rows keep O = 0 under the rescale
 
             // 2. the kv tiles that intersect the rows' band [lo(i0), hi(i1-1)]
             long bandLo = lo(i0), bandHi = hi(b, i1 - 1);
@@ -285,31 +286,26 @@ public final class CpuTiledBackend extends CheckedBackend {
                 int cols = roundUp(jn, TileKernels.COL_BLOCK);
                 int tile = tileBase + t;
                 TileKernels.scores(qs, 0, dqk, packed.kt, packed.ktOffset(tile), BC, s, 0, BC, rowsPad, cols, dqk);
-                for (int r = 0; r < rows; r++) {
-                    int sRow = r * BC, i = i0 + r;
-                    TileKernels.scale(s, sRow, jn, scale);
-                    if (cap != 0) TileKernels.softcap(s, sRow, jn, cap);
-                    if (!full) maskRow(s, sRow, b, h, i, j0, jn);
-                    float rowMax = TileKernels.max(s, sRow, jn);
-                    if (rowMax == Float.NEGATIVE_INFINITY) {  // nothing visible in this tile for row i
-                        Arrays.fill(s, sRow, sRow + cols, 0f);
-                        continue;
+                // unmasked and uncapped, the scale rides on the exponent's fma; otherwise S becomes logits first
+                boolean folded = full && cap == 0 && scale > 0;
+                if (!folded) {
+                    for (int r = 0; r < rows; r++) {
+                        int sRow = r * BC;
+                        TileKernels.scale(s, sRow, jn, scale);
+                        if (cap != 0) TileKernels.softcap(s, sRow, jn, cap);
+                        if (!full) maskRow(s, sRow, b, h, i0 + r, j0, jn);
                     }
-                    float mNew = Math.max(m[r], rowMax);
-                    float alpha = TileKernels.exp(m[r] - mNew);    // 0 on the first visible tile
-                    float sum = TileKernels.expSum(s, sRow, jn, mNew);
-                    Arrays.fill(s, sRow + jn, sRow + cols, 0f);
-                    l[r] = l[r] * alpha + sum;
-                    if (alpha != 1f) TileKernels.scale(o, r * dv, dv, alpha);
-                    m[r] = mNew;
                 }
-                Arrays.fill(s, rows * BC, rowsPad * BC, 0f);
+                TileKernels.onlineSoftmax(s, BC, rows, jn, cols, folded ? scale : 1f, m, alpha, l);
+                Arrays.fill(s, rows * BC, rowsPad * BC, 0f);   // padding rows: p = 0 whatever K holds
                 if (full || packed.vFinite[tile]) {
                     // a hidden key has p = 0 exactly, and 0 * finite v adds nothing
-                    TileKernels.accumulate(s, 0, BC, packed.v, packed.vOffset(tile), dv, o, 0, dv, rowsPad, cols, dv);
+                    TileKernels.accumulate(s, 0, BC, packed.v, packed.vOffset(tile), dv, o, 0, dv, alpha, rowsPad,
+                            cols, dv);
                 } else {
                     // non-finite values in a partly hidden tile: skip hidden keys one by one so NaN cannot leak
                     for (int r = 0; r < rows; r++) {
+                        TileKernels.scale(o, r * dv, dv, alpha[r]);
                         for (int c = 0; c < jn; c++) {
                             if (visible(b, h, i0 + r, j0 + c)) {
                                 TileKernels.axpy(s[r * BC + c], packed.v, packed.vOffset(tile) + c * dv, o, r * dv, dv);
@@ -324,7 +320,7 @@ public final class CpuTiledBackend extends CheckedBackend {
             float[] od = out.data();
             for (int r = 0; r < rows; r++) {
                 int oRow = out.index(b, h, i0 + r, 0);       // &out[b][h][i][0]
-                float lr = l[r];
+                float lr = TileKernels.rowSum(l, r);
                 for (int d = 0; d < dv; d++) od[oRow + d * oCol] = lr == 0f ? 0f : o[r * dv + d] / lr;
             }
         }

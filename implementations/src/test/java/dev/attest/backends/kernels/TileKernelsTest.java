@@ -36,20 +36,68 @@ class TileKernelsTest {
     }
 
     @Test
-    void vectorExpAndSoftcapGiveTheScalarBitsLaneByLane() {
+    void vectorSoftmaxAndSoftcapGiveTheScalarBitsLaneByLane() {
         Random rnd = new Random(3);
-        float[] x = new float[1003];
+        int rows = 7, lds = 96, n = 83, width = 96;                  // n: whole vectors and a tail, then padding
+        float[] x = new float[rows * lds];
         for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 20);
         x[5] = Float.NEGATIVE_INFINITY;
-        x[6] = Float.NaN;
+        x[lds + 6] = Float.NaN;
+        java.util.Arrays.fill(x, 2 * lds, 2 * lds + n, Float.NEGATIVE_INFINITY);   // a row with nothing visible
         float[] v = x.clone(), s = x.clone();
-        TileKernels.expSum(v, 0, v.length, 3f);
-        TileKernels.expSumScalar(s, 0, 0, s.length, 3f);
-        for (int i = 0; i < x.length; i++) assertEquals(Float.floatToIntBits(s[i]), Float.floatToIntBits(v[i]), "exp lane " + i);
+        float[] mv = {0f, 1f, Float.NEGATIVE_INFINITY, 50f, -3f, 2f, 0f}, ms = mv.clone();
+        float[] av = new float[rows], as = new float[rows];
+        float[] lv = new float[rows * TileKernels.SUM_LANES], ls = new float[rows];
+        TileKernels.onlineSoftmax(v, lds, rows, n, width, 0.37f, mv, av, lv);
+        TileKernels.onlineSoftmaxScalar(s, lds, rows, n, width, 0.37f, ms, as, ls);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Float.floatToIntBits(s[i]), Float.floatToIntBits(v[i]), "p lane " + i);
+        }
+        for (int r = 0; r < rows; r++) {
+            assertEquals(Float.floatToIntBits(ms[r]), Float.floatToIntBits(mv[r]), "m row " + r);
+            assertEquals(Float.floatToIntBits(as[r]), Float.floatToIntBits(av[r]), "alpha row " + r);
+            float sum = TileKernels.rowSum(lv, r);                   // lane partial sums: another order, ~1 ulp each
+            assertEquals(ls[r], sum, Float.isNaN(ls[r]) ? 0 : 1e-6f * Math.abs(ls[r]) * n, "l row " + r);
+        }
+        assertEquals(1f, av[2], "a row with nothing visible keeps O");
+        assertEquals(0f, v[2 * lds + 1]);
+        for (int c = n; c < width; c++) assertEquals(0f, v[3 * lds + c], "padding column " + c);
+
         v = x.clone();
         s = x.clone();
         TileKernels.softcap(v, 0, v.length, 7f);
         TileKernels.softcapScalar(s, 0, 0, s.length, 7f);
         for (int i = 0; i < x.length; i++) assertEquals(Float.floatToIntBits(s[i]), Float.floatToIntBits(v[i]), "tanh lane " + i);
+    }
+
+    @Test
+    void matrixKernelsAgreeWithTheirScalarTwinsOnEveryBlockShape() {
+        Random rnd = new Random(4);
+        for (int width : new int[] {8, 16, 24, 40, 64, 72, 100, 136}) {
+            int rows = 12, depth = width, keys = 64, cols = 64;
+            float[] q = random(rnd, rows * depth), kt = random(rnd, depth * cols), v = random(rnd, keys * width);
+            float[] sv = new float[rows * cols], ss = new float[rows * cols];
+            TileKernels.scores(q, 0, depth, kt, 0, cols, sv, 0, cols, rows, cols, depth);
+            TileKernels.scoresScalar(q, 0, depth, kt, 0, cols, ss, 0, cols, rows, cols, depth);
+            assertClose(ss, sv, depth, "scores, depth " + depth);
+            float[] alpha = random(rnd, rows), o = random(rnd, rows * width);
+            float[] ov = o.clone(), os = o.clone();
+            TileKernels.accumulate(ss, 0, cols, v, 0, width, ov, 0, width, alpha, rows, keys, width);
+            TileKernels.accumulateScalar(ss, 0, cols, v, 0, width, os, 0, width, alpha, 0, rows, keys, 0, width);
+            assertClose(os, ov, keys * depth, "accumulate, width " + width);
+        }
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
+        return x;
+    }
+
+    /** FMA against separate multiply and add: the twins may differ by a few roundings per term. */
+    private static void assertClose(float[] expected, float[] actual, int terms, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 4e-7f * terms, what + ", element " + i);
+        }
     }
 }
