@@ -144,8 +144,9 @@ public final class TileKernels {
                 continue;
             }
             float mNew = Math.max(m[r], rowMax), sum = 0f;
+            boolean fma = foldable(mNew);
             for (int c = 0; c < n; c++) {
-                float e = exp(Math.fma(s[off + c], scale, -mNew));
+                float e = exp(fma ? Math.fma(s[off + c], scale, -mNew) : s[off + c] * scale - mNew);
                 s[off + c] = e;
                 sum += e;
             }
@@ -154,6 +155,16 @@ public final class TileKernels {
             m[r] = mNew;
             l[r] = Math.fma(l[r], alpha[r], sum);
         }
+    }
+
+    /**
+     * Whether {@code x = fma(s, scale, -m)} may be used for a row whose running max is {@code m}: it rounds once
+     * where {@code s*scale - m} rounds twice, so it is the more accurate, but {@code m} is itself {@code max(s*scale)}
+     * rounded, so x can exceed 0 by that rounding, up to |m| 2^-24. Below 2^29 that excess stays under 32, far from
+     * exp's overflow at 88.7; larger (or non-finite) running maxima use the two roundings, where x <= 0 exactly.
+     */
+    static boolean foldable(float m) {
+        return Math.abs(m) < 0x1p29f;
     }
 
     /** Row r's running sum from its {@link #SUM_LANES} partial sums, added in a fixed order. */

@@ -286,15 +286,14 @@ public final class CpuTiledBackend extends CheckedBackend {
                 int cols = roundUp(jn, TileKernels.COL_BLOCK);
                 int tile = tileBase + t;
                 TileKernels.scores(qs, 0, dqk, packed.kt, packed.ktOffset(tile), BC, s, 0, BC, rowsPad, cols, dqk);
-                // unmasked and uncapped, the scale rides on the exponent's fma; otherwise S becomes logits first
-                boolean folded = full && cap == 0 && scale > 0;
-                if (!folded) {
-                    for (int r = 0; r < rows; r++) {
-                        int sRow = r * BC;
-                        TileKernels.scale(s, sRow, jn, scale);
-                        if (cap != 0) TileKernels.softcap(s, sRow, jn, cap);
-                        if (!full) maskRow(s, sRow, b, h, i0 + r, j0, jn);
-                    }
+                // without softcap or bias, the scale rides on the exponent's fma (a hidden key's -inf stays -inf);
+                // otherwise S becomes logits first
+                boolean folded = cap == 0 && !hasBias && scale > 0;
+                for (int r = 0; r < rows && !(full && folded); r++) {
+                    int sRow = r * BC;
+                    if (!folded) TileKernels.scale(s, sRow, jn, scale);
+                    if (cap != 0) TileKernels.softcap(s, sRow, jn, cap);
+                    if (!full) maskRow(s, sRow, b, h, i0 + r, j0, jn);
                 }
                 TileKernels.onlineSoftmax(s, BC, rows, jn, cols, folded ? scale : 1f, m, alpha, l);
                 Arrays.fill(s, rows * BC, rowsPad * BC, 0f);   // padding rows: p = 0 whatever K holds
@@ -331,12 +330,11 @@ public final class CpuTiledBackend extends CheckedBackend {
 
         /** Hidden keys of row i in a partly visible tile become -inf; visible ones get their bias. */
         void maskRow(float[] s, int sRow, int b, int h, int i, int j0, int jn) {
-            if (!dataMask) {
-                long lo = lo(i), hi = hi(b, i);
-                for (int c = 0; c < jn; c++) {
-                    int j = j0 + c;
-                    if (j < lo || j > hi) s[sRow + c] = Float.NEGATIVE_INFINITY;
-                }
+            if (!dataMask) {                                 // one visible run of columns [a, z)
+                int a = (int) Math.min(jn, Math.max(lo(i), j0) - j0);
+                int z = (int) Math.max(a, Math.min(jn, hi(b, i) - j0 + 1));
+                Arrays.fill(s, sRow, sRow + a, Float.NEGATIVE_INFINITY);
+                Arrays.fill(s, sRow + z, sRow + jn, Float.NEGATIVE_INFINITY);
                 return;
             }
             for (int c = 0; c < jn; c++) {

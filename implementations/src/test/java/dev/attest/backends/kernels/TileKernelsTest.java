@@ -44,6 +44,7 @@ class TileKernelsTest {
         x[5] = Float.NEGATIVE_INFINITY;
         x[lds + 6] = Float.NaN;
         java.util.Arrays.fill(x, 2 * lds, 2 * lds + n, Float.NEGATIVE_INFINITY);   // a row with nothing visible
+        for (int c = 0; c < n; c++) x[4 * lds + c] *= 1e10f;                       // logits beyond foldable()
         float[] v = x.clone(), s = x.clone();
         float[] mv = {0f, 1f, Float.NEGATIVE_INFINITY, 50f, -3f, 2f, 0f}, ms = mv.clone();
         float[] av = new float[rows], as = new float[rows];
