@@ -1,7 +1,6 @@
-package dev.attest.properties.contract;
+package dev.attest.faults;
 
 import dev.attest.backends.naive.CpuNaiveBackend;
-import dev.attest.properties.engine.PropertyFailure;
 import dev.attest.reference.Alignment;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
@@ -14,28 +13,22 @@ import dev.attest.reference.cache.Chunk;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Capabilities;
 import dev.attest.spi.KvCache;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
-
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The KV cache properties test themselves (STYLE.md): a cache with one classic incremental-decoding bug planted in
- * it must make a named S9 property fail with a pinned phrase, and a correct cache built the same way must pass. The
- * wrong-offset and stale-cache bugs are pinned in the kill matrix ({@code dev.attest.properties.mutants}); the rotary
- * bug stays here too because its check is about shrinking (to the smallest rotary).
+ * cpu-naive for everything, with a planted KV cache that carries one classic incremental-decoding bug (or none: the
+ * control that shows the planted cache is otherwise correct). The catalog's cache mutants ({@link SoftmaxMutants}:
+ * cache-wrong-offset, cache-stale, rotary-at-zero) are this backend; its self-test ({@code PlantedCacheBugsTest})
+ * checks that the bug-free control passes the properties that kill them.
  *
  * <p>The planted cache keeps the tokens of every sequence and computes each chunk with cpu-naive's plain
  * attention (or layer) over the concatenation, so the bug is the only thing wrong with it.
  */
-public class PlantedCacheBugsTest {
+public final class PlantedCacheBackend implements AttentionBackend {
 
-    /** The bugs this planted cache can carry; the mutant catalog ({@code properties.mutants}) reuses them. */
+    /** The bugs this planted cache can carry. */
     public enum Bug {
         /** None: the control that shows the planted cache is otherwise correct. */
         NONE,
@@ -47,54 +40,51 @@ public class PlantedCacheBugsTest {
         ROTARY_AT_ZERO
     }
 
-    /** cpu-naive for everything, with a planted KV cache. */
-    public static final class Planted implements AttentionBackend {
-        final CpuNaiveBackend correct = new CpuNaiveBackend();
-        final Bug bug;
+    final CpuNaiveBackend correct = new CpuNaiveBackend();
+    final Bug bug;
 
-        public Planted(Bug bug) {
-            this.bug = bug;
-        }
+    public PlantedCacheBackend(Bug bug) {
+        this.bug = bug;
+    }
 
-        @Override
-        public String name() {
-            return "planted-cache-" + bug.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-        }
+    @Override
+    public String name() {
+        return "planted-cache-" + bug.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
 
-        @Override
-        public Capabilities capabilities() {
-            return correct.capabilities();
-        }
+    @Override
+    public Capabilities capabilities() {
+        return correct.capabilities();
+    }
 
-        @Override
-        public void attention(AttentionProblem problem, Tensor out) {
-            correct.attention(problem, out);
-        }
+    @Override
+    public void attention(AttentionProblem problem, Tensor out) {
+        correct.attention(problem, out);
+    }
 
-        @Override
-        public void layer(LayerProblem problem, Tensor out) {
-            correct.layer(problem, out);
-        }
+    @Override
+    public void layer(LayerProblem problem, Tensor out) {
+        correct.layer(problem, out);
+    }
 
-        @Override
-        public KvCache openCache(CacheSpec spec) {
-            return new PlantedCache(this, spec, null);
-        }
+    @Override
+    public KvCache openCache(CacheSpec spec) {
+        return new PlantedCache(this, spec, null);
+    }
 
-        @Override
-        public KvCache openLayerCache(CacheSpec spec, LayerWeights weights) {
-            return new PlantedCache(this, spec, weights);
-        }
+    @Override
+    public KvCache openLayerCache(CacheSpec spec, LayerWeights weights) {
+        return new PlantedCache(this, spec, weights);
     }
 
     /** Recomputes every chunk over the stored tokens: K|V rows (core) or X rows (layer) per sequence. */
     private static final class PlantedCache implements KvCache {
-        private final Planted backend;
+        private final PlantedCacheBackend backend;
         private final CacheSpec spec;
         private final LayerWeights weights;
         private final List<List<float[]>> rows = new ArrayList<>();
 
-        PlantedCache(Planted backend, CacheSpec spec, LayerWeights weights) {
+        PlantedCache(PlantedCacheBackend backend, CacheSpec spec, LayerWeights weights) {
             this.backend = backend;
             this.spec = spec;
             this.weights = weights;
@@ -188,35 +178,5 @@ public class PlantedCacheBugsTest {
         public Tensor presentValue() {
             throw new UnsupportedOperationException("the planted cache does not expose present_value");
         }
-    }
-
-
-    private static PropertyFailure killed(Bug bug, Consumer<AttentionContract> property, String... phrases) {
-        Planted mutant = new Planted(bug);
-        Executable run = () -> property.accept(new ContractOf(mutant));
-        PropertyFailure failure = assertThrows(PropertyFailure.class, run, mutant.name() + " survived");
-        for (String phrase : phrases) {
-            assertTrue(failure.getMessage().contains(phrase),
-                    () -> "failure message lacks '" + phrase + "':\n" + failure.getMessage());
-        }
-        System.out.println("Planted cache bug: " + bug + "\n" + failure.getMessage());
-        return failure;
-    }
-
-    @Test
-    void the_planted_cache_without_a_bug_passes_the_properties_that_kill_the_others() {
-        ContractOf control = new ContractOf(new Planted(Bug.NONE));
-        control.required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass();
-        control.required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence();
-    }
-
-    /** Rotary at position 0 instead of the cache offset. */
-    @Test
-    void rotary_at_position_zero_instead_of_the_cache_offset_is_caught() {
-        PropertyFailure failure = killed(Bug.ROTARY_AT_ZERO,
-                AttentionContract::required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence,
-                "differs from one full causal pass", "layer output outside the tolerance model");
-        String shrunk = String.valueOf(failure.shrunk());
-        assertTrue(shrunk.contains("rope(2)"), () -> "not shrunk to the smallest rotary: " + shrunk);
     }
 }
