@@ -59,6 +59,25 @@ public record FaultDetection(String format, long seed, int tries, double seconds
         public MutantResult {
             killers = killers == null ? List.of() : List.copyOf(killers);
         }
+
+        /** A row whose {@code killed}, {@code killers} and {@code firstKill} are derived from its cells. */
+        public static MutantResult of(String id, Mutant.Kit kit, String description, String reportedAt, double seconds,
+                                      String pinnedMiss, Map<String, Cell> results) {
+            List<String> killers = results.entrySet().stream().filter(e -> e.getValue().killed())
+                    .map(Map.Entry::getKey).toList();
+            return new MutantResult(id, kit, description, reportedAt, !killers.isEmpty(), tenths(seconds), killers,
+                    firstKill(results), pinnedMiss, results);
+        }
+
+        /** The engine kill with the fewest cases; else the first one-shot kill; null when nothing killed it. */
+        private static FirstKill firstKill(Map<String, Cell> results) {
+            return results.entrySet().stream().filter(e -> e.getValue().killed())
+                    .min(Comparator.comparing((Map.Entry<String, Cell> e) -> e.getValue().casesToFailure(),
+                            Comparator.nullsLast(Comparator.naturalOrder())))
+                    .map(e -> new FirstKill(e.getKey(), e.getValue().casesToFailure(), e.getValue().shrunk(),
+                            e.getValue().shrunkSize()))
+                    .orElse(null);
+        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.attest.faults;
 
 import dev.attest.faults.FaultDetection.Cell;
-import dev.attest.faults.FaultDetection.FirstKill;
 import dev.attest.faults.FaultDetection.MutantResult;
 import dev.attest.faults.FaultDetection.Outcome;
 import dev.attest.properties.cases.AttentionCase;
@@ -135,22 +134,9 @@ public final class KillMatrix {
             results.put(property.getName(), run.cell());
             if (pinned) pinnedMessage = run.message();
         }
-        Map<String, Cell> ordered = new LinkedHashMap<>(results);
-        List<String> killers = ordered.entrySet().stream().filter(e -> e.getValue().killed()).map(Map.Entry::getKey)
-                .toList();
-        return new MutantResult(mutant.id(), mutant.kit(), mutant.description(), mutant.reportedAt(),
-                !killers.isEmpty(), FaultDetection.tenths((System.nanoTime() - mutantStart) / 1e9), killers,
-                firstKill(ordered), pinnedMiss(mutant, ordered.get(mutant.expectedKiller()), pinnedMessage), ordered);
-    }
-
-    /** The engine kill with the fewest cases; else the first one-shot kill; null when nothing killed it. */
-    private static FirstKill firstKill(Map<String, Cell> results) {
-        return results.entrySet().stream().filter(e -> e.getValue().killed())
-                .min(Comparator.comparing((Map.Entry<String, Cell> e) -> e.getValue().casesToFailure(),
-                        Comparator.nullsLast(Comparator.naturalOrder())))
-                .map(e -> new FirstKill(e.getKey(), e.getValue().casesToFailure(), e.getValue().shrunk(),
-                        e.getValue().shrunkSize()))
-                .orElse(null);
+        return MutantResult.of(mutant.id(), mutant.kit(), mutant.description(), mutant.reportedAt(),
+                (System.nanoTime() - mutantStart) / 1e9,
+                pinnedMiss(mutant, results.get(mutant.expectedKiller()), pinnedMessage), new LinkedHashMap<>(results));
     }
 
     private static String pinnedMiss(Mutant m, Cell pinned, String message) {
