@@ -136,11 +136,12 @@ public final class KillMatrix {
         }
         return MutantResult.of(mutant.id(), mutant.kit(), mutant.description(), mutant.reportedAt(),
                 (System.nanoTime() - mutantStart) / 1e9,
-                pinnedMiss(mutant, results.get(mutant.expectedKiller()), pinnedMessage), new LinkedHashMap<>(results));
+                pinnedMiss(mutant, results, pinnedMessage), new LinkedHashMap<>(results));
     }
 
-    private static String pinnedMiss(Mutant m, Cell pinned, String message) {
+    private static String pinnedMiss(Mutant m, Map<String, Cell> results, String message) {
         if (m.expectedKiller() == null) return null;
+        Cell pinned = results.get(m.expectedKiller());
         if (pinned == null || !pinned.killed()) {
             return "the pinned property " + m.expectedKiller() + " did not kill it ("
                     + (pinned == null ? "missing" : pinned.outcome().label()) + ")";

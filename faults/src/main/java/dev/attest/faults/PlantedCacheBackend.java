@@ -1,182 +1,162 @@
 package dev.attest.faults;
 
+import dev.attest.backends.cache.CpuKvCache;
+import dev.attest.backends.kernels.Rope;
 import dev.attest.backends.naive.CpuNaiveBackend;
-import dev.attest.reference.Alignment;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.LayerProblem;
-import dev.attest.reference.LayerSpec;
 import dev.attest.reference.LayerWeights;
+import dev.attest.reference.Rotary;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.cache.Chunk;
-import dev.attest.spi.AttentionBackend;
-import dev.attest.spi.Capabilities;
+import dev.attest.spi.CheckedBackend;
 import dev.attest.spi.KvCache;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
- * cpu-naive for everything, with a planted KV cache that carries one classic incremental-decoding bug (or none: the
- * control that shows the planted cache is otherwise correct). The catalog's cache mutants ({@link SoftmaxMutants}:
- * cache-wrong-offset, cache-stale, rotary-at-zero) are this backend; its self-test ({@code PlantedCacheBugsTest})
- * checks that the bug-free control passes the properties that kill them.
+ * cpu-naive for everything, with a KV cache that is cpu-naive's own cache machinery ({@link CpuKvCache}: checks,
+ * storage, growth, ring eviction, rollback, the layer's projections and rotary, present K/V) with one classic
+ * incremental-decoding bug planted where a cached token attends (or none: the control). So a cache mutant differs
+ * from a correct backend by its one bug only: it refuses bad input, reports a full cache and exposes its present
+ * keys and values exactly as cpu-naive does, and every kill in the matrix is the bug's.
  *
- * <p>The planted cache keeps the tokens of every sequence and computes each chunk with cpu-naive's plain
- * attention (or layer) over the concatenation, so the bug is the only thing wrong with it.
+ * <p>The catalog's cache mutants ({@link SoftmaxMutants}: cache-wrong-offset, cache-stale, rotary-at-zero) are this
+ * backend; its self-test ({@code PlantedCacheBugsTest}) checks that the bug-free control passes every S9 property.
  */
-public final class PlantedCacheBackend implements AttentionBackend {
+public final class PlantedCacheBackend extends CheckedBackend {
 
     /** The bugs this planted cache can carry. */
     public enum Bug {
         /** None: the control that shows the planted cache is otherwise correct. */
         NONE,
-        /** The chunk's causal offset is 0 (top-left) instead of the past length. */
+        /** A chunk is aligned top-left (causal offset 0) instead of at the past length: it attends to the oldest keys. */
         WRONG_OFFSET,
         /** Single-token decodes are not written to the cache: their slot keeps stale (zero) keys and values. */
         STALE_ON_DECODE,
-        /** The layer rotates new queries at position 0 instead of at the cache offset. */
+        /** The layer rotates new queries at their position within the chunk (from 0) instead of at the cache offset. */
         ROTARY_AT_ZERO
     }
 
-    final CpuNaiveBackend correct = new CpuNaiveBackend();
-    final Bug bug;
+    private final CpuNaiveBackend correct = new CpuNaiveBackend();
+    private final Bug bug;
 
     public PlantedCacheBackend(Bug bug) {
+        super("planted-cache-" + bug.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                "cpu-naive with its KV cache's attention step carrying " + bug, new CpuNaiveBackend().capabilities());
         this.bug = bug;
     }
 
     @Override
-    public String name() {
-        return "planted-cache-" + bug.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return correct.capabilities();
-    }
-
-    @Override
-    public void attention(AttentionProblem problem, Tensor out) {
+    protected void computeAttention(AttentionProblem problem, Tensor out) {
         correct.attention(problem, out);
     }
 
     @Override
-    public void layer(LayerProblem problem, Tensor out) {
+    protected void computeLayer(LayerProblem problem, Tensor out) {
         correct.layer(problem, out);
     }
 
     @Override
-    public KvCache openCache(CacheSpec spec) {
-        return new PlantedCache(this, spec, null);
+    protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
+        return new Recording(new PlantedCache(spec, weights));
     }
 
-    @Override
-    public KvCache openLayerCache(CacheSpec spec, LayerWeights weights) {
-        return new PlantedCache(this, spec, weights);
-    }
+    /**
+     * cpu-naive's cache machinery; {@link #attendToken} is the one step a bug is planted in. Each cached token
+     * attends through cpu-naive's own attention, over the keys it may see.
+     */
+    private final class PlantedCache extends CpuKvCache {
+        /** Per sequence, the length before the chunk being appended, and that chunk's token count. */
+        final int[] start, count;
 
-    /** Recomputes every chunk over the stored tokens: K|V rows (core) or X rows (layer) per sequence. */
-    private static final class PlantedCache implements KvCache {
-        private final PlantedCacheBackend backend;
-        private final CacheSpec spec;
-        private final LayerWeights weights;
-        private final List<List<float[]>> rows = new ArrayList<>();
-
-        PlantedCache(PlantedCacheBackend backend, CacheSpec spec, LayerWeights weights) {
-            this.backend = backend;
-            this.spec = spec;
-            this.weights = weights;
-            for (int b = 0; b < spec.batch(); b++) rows.add(new ArrayList<>());
+        PlantedCache(CacheSpec spec, LayerWeights weights) {
+            super(spec, weights);
+            start = new int[batch];
+            count = new int[batch];
         }
 
         @Override
+        protected void attendToken(int b, int p, int first, float[] q, float[] o) {
+            int last = p, t = p - start[b];                       // t: the token's index within its chunk
+            switch (bug) {
+                case NONE -> { }
+                case WRONG_OFFSET -> {                             // aligned as if nothing were cached: j <= t
+                    last = t;
+                    first = spec.firstVisibleKey(t);
+                }
+                case STALE_ON_DECODE -> {                          // a decoded token's slot is never written
+                    if (count[b] == 1 && start[b] > 0) {
+                        Arrays.fill(keys(b), keyOffset(p, 0), keyOffset(p, 0) + kvHeads * qkDim, 0f);
+                        Arrays.fill(values(b), valueOffset(p, 0), valueOffset(p, 0) + kvHeads * vDim, 0f);
+                    }
+                }
+                case ROTARY_AT_ZERO -> {                           // q was rotated at p; rotate it on to t
+                    Rotary rotary = spec.isLayer() ? spec.layer().rotary() : null;
+                    if (rotary != null) for (int h = 0; h < qHeads; h++) Rope.rotate(rotary, q, h * qkDim, 1, t - p);
+                }
+            }
+            attend(b, first, last, q, o);
+        }
+
+        /** {@code o} = cpu-naive's attention of the one query {@code q} over the cached keys {@code [first, last]}. */
+        private void attend(int b, int first, int last, float[] q, float[] o) {
+            int m = last - first + 1;
+            AttentionSpec one = spec.attention().toBuilder().batch(1).lengths(1, m).masking(false, null, null).build();
+            Tensor k = Tensor.zeros(1, kvHeads, m, qkDim), v = Tensor.zeros(1, kvHeads, m, vDim);
+            for (int j = first; j <= last; j++) {
+                for (int g = 0; g < kvHeads; g++) {
+                    for (int d = 0; d < qkDim; d++) k.set(keys(b)[keyOffset(j, g) + d], 0, g, j - first, d);
+                    for (int d = 0; d < vDim; d++) v.set(values(b)[valueOffset(j, g) + d], 0, g, j - first, d);
+                }
+            }
+            Tensor query = Tensor.of(q.clone(), 1, qHeads, 1, qkDim);
+            correct.attention(new AttentionProblem(one, query, k, v), Tensor.view(o, 0, new int[]{1, qHeads, 1, vDim},
+                    new int[]{qHeads * vDim, vDim, vDim, 1}));
+        }
+    }
+
+    /**
+     * The cache as callers see it: {@link CpuKvCache#append} is final, so this records where each sequence's chunk
+     * starts and how long it is (what a planted bug needs to know) and hands every call to the cache.
+     */
+    private record Recording(PlantedCache cache) implements KvCache {
+        @Override
         public CacheSpec spec() {
-            return spec;
+            return cache.spec();
         }
 
         @Override
         public void append(Chunk chunk, Tensor out) {
-            chunk.requireMatches(spec);
-            out.fill(0f);
-            AttentionSpec a = spec.attention();
-            for (int b = 0; b < spec.batch(); b++) {
-                int n = chunk.lengths()[b], past = rows.get(b).size();
-                if (n == 0) continue;
-                Alignment alignment = backend.bug == Bug.WRONG_OFFSET ? Alignment.TOP_LEFT : Alignment.offset(past);
-                AttentionSpec step = a.toBuilder().batch(1).lengths(n, past + n).causal(alignment).build();
-                if (a.window() != null) step = step.toBuilder().window(a.window(), alignment).build();
-                if (spec.isLayer()) appendLayer(chunk, out, b, n, past, step);
-                else appendCore(chunk, out, b, n, past, step);
+            int[] before = cache.lengths();
+            System.arraycopy(before, 0, cache.start, 0, before.length);
+            if (chunk != null && chunk.lengths().length == before.length) {
+                System.arraycopy(chunk.lengths(), 0, cache.count, 0, before.length);
             }
-        }
-
-        private void appendCore(Chunk chunk, Tensor out, int b, int n, int past, AttentionSpec step) {
-            AttentionSpec a = spec.attention();
-            int hq = a.qHeads(), hkv = a.kvHeads(), dqk = a.qkHeadDim(), dv = a.vHeadDim();
-            Tensor q = Tensor.zeros(1, hq, n, dqk);
-            for (int t = 0; t < n; t++) {
-                int row = chunk.row(b, t);
-                for (int h = 0; h < hq; h++) for (int d = 0; d < dqk; d++) q.set(chunk.query().get(b, h, row, d), 0, h, t, d);
-                float[] kv = new float[hkv * (dqk + dv)];
-                boolean stale = backend.bug == Bug.STALE_ON_DECODE && n == 1 && past > 0;
-                int at = 0;
-                for (int g = 0; g < hkv; g++) for (int d = 0; d < dqk; d++) kv[at++] = stale ? 0 : chunk.key().get(b, g, row, d);
-                for (int g = 0; g < hkv; g++) for (int d = 0; d < dv; d++) kv[at++] = stale ? 0 : chunk.value().get(b, g, row, d);
-                rows.get(b).add(kv);
-            }
-            Tensor k = Tensor.zeros(1, hkv, past + n, dqk), v = Tensor.zeros(1, hkv, past + n, dv);
-            for (int j = 0; j < past + n; j++) {
-                float[] kv = rows.get(b).get(j);
-                int at = 0;
-                for (int g = 0; g < hkv; g++) for (int d = 0; d < dqk; d++) k.set(kv[at++], 0, g, j, d);
-                for (int g = 0; g < hkv; g++) for (int d = 0; d < dv; d++) v.set(kv[at++], 0, g, j, d);
-            }
-            Tensor o = Tensor.zeros(1, hq, n, dv);
-            backend.correct.attention(new AttentionProblem(step, q, k, v), o);
-            for (int t = 0; t < n; t++)
-                for (int h = 0; h < hq; h++) for (int d = 0; d < dv; d++) out.set(o.get(0, h, t, d), b, h, chunk.row(b, t), d);
-        }
-
-        /** The layer as cross-attention from the chunk to all tokens so far (same weights: memory = X). */
-        private void appendLayer(Chunk chunk, Tensor out, int b, int n, int past, AttentionSpec step) {
-            LayerSpec l = spec.layer();
-            int width = l.modelDim();
-            Tensor x = Tensor.zeros(1, n, width);
-            for (int t = 0; t < n; t++) {
-                float[] token = new float[width];
-                for (int i = 0; i < width; i++) token[i] = chunk.input().get(b, chunk.row(b, t), i);
-                for (int i = 0; i < width; i++) x.set(token[i], 0, t, i);
-                rows.get(b).add(token);
-            }
-            Tensor memory = Tensor.zeros(1, past + n, width);
-            for (int j = 0; j < past + n; j++) for (int i = 0; i < width; i++) memory.set(rows.get(b).get(j)[i], 0, j, i);
-            LayerSpec cross = new LayerSpec(step, width, width, l.outputDim(), l.biases(), l.rotary(), l.loraRank());
-            int queryPosition = backend.bug == Bug.ROTARY_AT_ZERO ? 0 : past;
-            Tensor y = Tensor.zeros(1, n, l.outputDim());
-            backend.correct.layer(new LayerProblem(cross, weights, x, memory, null, null, queryPosition, 0), y);
-            for (int t = 0; t < n; t++) for (int c = 0; c < l.outputDim(); c++) out.set(y.get(0, t, c), b, chunk.row(b, t), c);
+            cache.append(chunk, out);
         }
 
         @Override
         public int[] lengths() {
-            return rows.stream().mapToInt(List::size).toArray();
+            return cache.lengths();
         }
 
         @Override
         public void truncate(int[] lengths) {
-            for (int b = 0; b < lengths.length; b++) rows.get(b).subList(lengths[b], rows.get(b).size()).clear();
+            cache.truncate(lengths);
         }
 
         @Override
         public Tensor presentKey() {
-            throw new UnsupportedOperationException("the planted cache does not expose present_key");
+            return cache.presentKey();
         }
 
         @Override
         public Tensor presentValue() {
-            throw new UnsupportedOperationException("the planted cache does not expose present_value");
+            return cache.presentValue();
         }
     }
 }

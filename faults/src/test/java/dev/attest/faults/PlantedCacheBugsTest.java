@@ -5,21 +5,30 @@ import dev.attest.properties.contract.AttentionContract;
 import dev.attest.properties.engine.PropertyFailure;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The planted cache tests itself: without a bug it passes the S9 properties that kill its planted bugs (so each
- * kill in the matrix is the bug's, not the planted cache's), and the rotary bug shrinks to the smallest rotary. The
- * wrong-offset and stale-cache bugs are pinned in the kill matrix ({@link KillMatrixTest}).
+ * The planted cache tests itself: without a bug it passes every property of the kit (so each kill in the matrix
+ * is its bug's, not a gap of the planted cache), and the rotary bug shrinks to the smallest rotary. The cache
+ * mutants' pinned kills are checked in the kill matrix ({@link KillMatrixTest}).
  */
 class PlantedCacheBugsTest {
 
     @Test
-    void the_planted_cache_without_a_bug_passes_the_properties_that_kill_the_others() {
-        AttentionContract control = new MutantKits.Softmax(new PlantedCacheBackend(Bug.NONE));
-        control.required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass();
-        control.required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence();
+    void the_planted_cache_without_a_bug_passes_every_property_of_the_kit() {
+        Mutant control = new Mutant("planted-cache-none", "the planted cache without a bug", "not located",
+                Mutant.Kit.SOFTMAX, () -> new PlantedCacheBackend(Bug.NONE), null, null);
+        FaultDetection matrix = KillMatrix.run(List.of(control), new KillMatrix.Settings(KillMatrix.DEFAULT_SEED,
+                Integer.getInteger("attest.tries", KillMatrix.DEFAULT_TRIES), Double.POSITIVE_INFINITY), null);
+        FaultDetection.MutantResult row = matrix.mutants().getFirst();
+        assertEquals(List.of(), row.killers(), "the control failed these properties");
+        assertTrue(row.results().entrySet().stream().filter(e -> e.getKey().contains("_S9_"))
+                .allMatch(e -> e.getValue().outcome() == FaultDetection.Outcome.SURVIVED), () -> "an S9 property did not"
+                + " run on the control: " + row.results());
     }
 
     /** Rotary at position 0 instead of the cache offset. */
