@@ -85,6 +85,7 @@ final class Fixtures {
     static final String S7 = "required_S7_agrees_with_the_oracle_within_the_tolerance_model";
     static final String S9 = "required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass";
     static final String L1 = "required_L1_output_agrees_with_the_linear_oracle_within_the_tolerance_model";
+    static final String L3 = "optional_L3_the_chunk_size_does_not_change_the_result";
 
     /**
      * A hand-made kill matrix of three planted bugs: scale-missing (killed by S1 at case 3 and S7 at case 2),
@@ -101,7 +102,7 @@ final class Fixtures {
                 cells(S1, survived(), S7, survived(), S9, cacheStaleCases == 0 ? survived()
                         : killed(cacheStaleCases, "cache B=1 chunks [2, 1]", 36)));
         MutantResult linear = row("linear-no-normaliser", Mutant.Kit.LINEAR, "forgets to divide by q·z", "not located",
-                cells(L1, killed(1, "linear B=1 S=1", 1)));
+                cells(L3, survived(), L1, killed(1, "linear B=1 S=1", 1)));
         return FaultDetection.of(20261123, 100, 61.47, List.of(scale, stale, linear));
     }
 

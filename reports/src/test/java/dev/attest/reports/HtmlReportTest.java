@@ -96,6 +96,8 @@ class HtmlReportTest {
         assertTrue(html.contains("<td class=\"k\" title=\"scale-missing / " + Fixtures.S7 + ": killed at case 2\">●</td>"));
         assertTrue(html.contains("<td class=\"na\" title=\"scale-missing / " + Fixtures.S9 + ": not-applicable\">–</td>"));
         assertFalse(html.contains("class=\"survived\""), "nothing survived");
+        assertTrue(html.indexOf("title=\"" + Fixtures.L1 + "\">L1 ") < html.indexOf("title=\"" + Fixtures.L3 + "\">L3 "),
+                "grid columns in clause order, optional_ or not");
 
         String survivor = HtmlReport.render(Fixtures.withFaults(Fixtures.report(0.001, 0.5, Status.PASS, 0.5), Fixtures.faults(0)));
         assertTrue(survivor.contains("<p class=\"verdict bad\">Fault detection: 2 of 3 planted bugs killed"), survivor);

@@ -100,7 +100,9 @@ public record FaultSection(String sentence, boolean allKilled, String hardest, L
         m.mutants().forEach(r -> byKit.computeIfAbsent(r.kit().name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(r));
         List<Grid> grids = new ArrayList<>();
         byKit.forEach((kit, mutants) -> {
-            TreeSet<String> properties = new TreeSet<>();
+            // by clause, then rule (optional_L3 between L2 and L4, not before L1)
+            TreeSet<String> properties = new TreeSet<>(java.util.Comparator.comparing(FaultDetection::shortName)
+                    .thenComparing(java.util.Comparator.naturalOrder()));
             mutants.forEach(r -> properties.addAll(r.results().keySet()));
             List<String[]> columns = properties.stream().map(p -> new String[]{FaultDetection.shortName(p), p}).toList();
             List<GridRow> rows = mutants.stream().map(r -> new GridRow(r.id(), r.killed(), properties.stream().map(p -> {
