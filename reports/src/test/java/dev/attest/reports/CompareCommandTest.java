@@ -71,7 +71,7 @@ class CompareCommandTest {
         Cli cli = Cli.run("compare", killed.toString(), survives.toString());
         assertEquals(1, cli.code(), cli.out());
         assertTrue(cli.out().contains("| survives | planted bug | `cache-stale` | killed by 1 | SURVIVED |"), cli.out());
-        assertTrue(cli.out().contains("Fault detection: base 3 of 3 planted bugs killed, new 2 of 3 planted bugs killed."),
+        assertTrue(cli.out().contains("Fault detection: base 4 of 4 planted bugs killed, new 3 of 4 planted bugs killed."),
                 cli.out());
         Cli fixed = Cli.run("compare", survives.toString(), killed.toString());
         assertEquals(0, fixed.code(), "a bug that is killed again is no regression: " + fixed.out());

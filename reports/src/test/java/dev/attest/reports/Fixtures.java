@@ -82,15 +82,18 @@ final class Fixtures {
     }
 
     static final String S1 = "required_S1_shapes_with_all_dimensions_different_agree_with_the_oracle";
+    static final String S1G = "required_S1_gqa_equals_mha_with_repeat_interleaved_key_value_heads";
+    static final String S2 = "required_S2_scale_s_equals_queries_premultiplied_by_s";
     static final String S7 = "required_S7_agrees_with_the_oracle_within_the_tolerance_model";
     static final String S9 = "required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass";
     static final String L1 = "required_L1_output_agrees_with_the_linear_oracle_within_the_tolerance_model";
     static final String L3 = "optional_L3_the_chunk_size_does_not_change_the_result";
 
     /**
-     * A hand-made kill matrix of three planted bugs: scale-missing (killed by S1 at case 3 and S7 at case 2),
-     * cache-stale (killed by S9 at case {@code cacheStaleCases}, or surviving when that is 0) and linear-no-normaliser
-     * (killed by L1 at case 1).
+     * A hand-made kill matrix of four planted bugs: scale-missing (killed by S1 at case 3 and S7 at case 2),
+     * cache-stale (killed by S9 at case {@code cacheStaleCases}, or surviving when that is 0), heads-tokens-swapped
+     * (killed by two S1 properties, S2 and S7) and linear-no-normaliser (killed by L1 at case 1). Cells are in
+     * property-name order, as KillMatrix writes them.
      */
     static FaultDetection faults(int cacheStaleCases) {
         MutantResult scale = row("scale-missing", Mutant.Kit.SOFTMAX, "the 1/sqrt(d) scale missing",
@@ -101,9 +104,13 @@ final class Fixtures {
                 "https://github.com/tenstorrent/tt-metal/issues/54413",
                 cells(S1, survived(), S7, survived(), S9, cacheStaleCases == 0 ? survived()
                         : killed(cacheStaleCases, "cache B=1 chunks [2, 1]", 36)));
+        MutantResult swapped = row("heads-tokens-swapped", Mutant.Kit.SOFTMAX, "heads and tokens transposed", "not located",
+                cells(S1G, killed(2, "B=1 Hq=4 Sq=1 Skv=2 D=1", 8), S1, killed(1, "B=2 Hq=3 Sq=5 Skv=7 D=4", 840),
+                        S2, killed(1, "B=1 Hq=2 Sq=2 Skv=2 D=1", 8), S7, killed(1, "B=1 Hq=2 Sq=2 Skv=1 D=1", 4),
+                        S9, new Cell(Outcome.NOT_APPLICABLE, null, null, null, 1)));
         MutantResult linear = row("linear-no-normaliser", Mutant.Kit.LINEAR, "forgets to divide by q·z", "not located",
                 cells(L3, survived(), L1, killed(1, "linear B=1 S=1", 1)));
-        return FaultDetection.of(20261123, 100, 61.47, List.of(scale, stale, linear));
+        return FaultDetection.of(20261123, 100, 61.47, List.of(scale, stale, swapped, linear));
     }
 
     /** {@code report} with {@code faults} as its fault-detection section. */

@@ -89,8 +89,11 @@ class HtmlReportTest {
         assertTrue(html.contains("<tr class=\"hardest\"><td>cache-stale <span class=\"tag\">hardest</span>"));
         assertTrue(html.contains("<td class=\"killers\">2: S1 shapes with all dimensions, S7 agrees with the oracle</td>"
                 + "<td>2 (S7 agrees with the oracle)</td><td>4</td>"), "killers, fewest cases and shrunk size of scale-missing");
+        assertTrue(html.contains("<td class=\"killers\"><details><summary>4: S1 ×2, S2, S7</summary>S1 gqa equals mha with,"
+                + " S1 shapes with all dimensions, S2 scale s equals queries, S7 agrees with the oracle</details></td>"),
+                "past three killers, a count by clause with the names folded away");
         assertTrue(html.contains("<a href=\"https://github.com/mlc-ai/mlc-llm/pull/3426\">github.com/mlc-ai/mlc-llm/pull/3426</a>"
-                + " (missing 1/sqrt(d) scaling); not located elsewhere"), "a URL reference is a link, text stays text");
+                + " (missing 1/sqrt(d) scaling); not located elsewhere</small>"), "a URL reference is a link, text stays text");
         assertTrue(html.contains("<h3>Kill matrix, softmax kit</h3>") && html.contains("<h3>Kill matrix, linear kit</h3>"));
         assertTrue(html.contains("<th class=\"v\" title=\"" + Fixtures.S9 + "\">S9 any split into chunks</th>"));
         assertTrue(html.contains("<td class=\"k\" title=\"scale-missing / " + Fixtures.S7 + ": killed at case 2\">●</td>"));
@@ -100,7 +103,7 @@ class HtmlReportTest {
                 "grid columns in clause order, optional_ or not");
 
         String survivor = HtmlReport.render(Fixtures.withFaults(Fixtures.report(0.001, 0.5, Status.PASS, 0.5), Fixtures.faults(0)));
-        assertTrue(survivor.contains("<p class=\"verdict bad\">Fault detection: 2 of 3 planted bugs killed"), survivor);
+        assertTrue(survivor.contains("<p class=\"verdict bad\">Fault detection: 3 of 4 planted bugs killed"), survivor);
         assertTrue(survivor.contains("1 survived every property: cache-stale. The suite has lost its teeth for this bug."));
         assertTrue(survivor.contains("<tr class=\"survived\"><td>cache-stale<br>"));
         assertTrue(survivor.contains("<td class=\"killers\">SURVIVED</td>"));

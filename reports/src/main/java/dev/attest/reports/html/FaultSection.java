@@ -29,16 +29,22 @@ public record FaultSection(String sentence, boolean allKilled, String hardest, L
      *
      * @param css        {@code survived}, {@code hardest} or empty: how the row is highlighted
      * @param references its public references, each a link when it is a URL
-     * @param killedBy   "SURVIVED", or the number of killers and their short names
+     * @param killedBy   "SURVIVED"; or the number of killers and their short names; or, past {@link #LISTED}
+     *                   killers, their number by clause ("15: S1 ×4, S2 ×4, S3 ×3, S4, S5 ×2, S7"), with the names
+     *                   in {@code killers} (the page folds them away, so that a row stays a few lines high)
+     * @param killers    the killers' short names when folded, else empty
      * @param firstCases "2 (S7 agrees with the oracle)": fewest cases to the first failure, and which property
      */
     public record Row(String id, String kit, String css, String description, List<Reference> references,
-                      String killedBy, String firstCases, String shrunkSize, String shrunk, String seconds,
-                      String pinnedMiss) {
+                      String killedBy, String killers, String firstCases, String shrunkSize, String shrunk,
+                      String seconds, String pinnedMiss) {
     }
 
-    /** A reference: {@code href} is null when the text is not a URL. */
-    public record Reference(String href, String text, String note) {
+    /** Up to this many killers are listed in the row; more are counted by clause and folded away. */
+    static final int LISTED = 3;
+
+    /** A reference: {@code href} is null when the text is not a URL; {@code separator} goes before it ("; "). */
+    public record Reference(String separator, String href, String text, String note) {
     }
 
     /** A kit's kill grid: columns are its properties (short name, full name), rows its mutants. */
@@ -68,28 +74,38 @@ public record FaultSection(String sentence, boolean allKilled, String hardest, L
 
     private static Row row(MutantResult r, boolean hardest) {
         FirstKill first = r.firstKill();
-        String killedBy = r.killed() ? r.killers().size() + ": " + String.join(", ",
-                r.killers().stream().map(FaultDetection::shortName).toList()) : "SURVIVED";
+        String names = String.join(", ", r.killers().stream().map(FaultDetection::shortName).toList());
+        boolean fold = r.killers().size() > LISTED;
+        String killedBy = !r.killed() ? "SURVIVED" : r.killers().size() + ": " + (fold ? byClause(r.killers()) : names);
         return new Row(r.id(), r.kit().name().toLowerCase(Locale.ROOT), !r.killed() ? "survived" : hardest ? "hardest" : "",
-                r.description(), references(r.reportedAt()), killedBy,
+                r.description(), references(r.reportedAt()), killedBy, fold ? names : "",
                 first == null || first.casesToFailure() == null ? "-"
                         : first.casesToFailure() + " (" + FaultDetection.shortName(first.property()) + ")",
                 first == null || first.shrunkSize() == null ? "-" : Long.toString(first.shrunkSize()),
                 first == null || first.shrunk() == null ? "" : first.shrunk(), seconds(r.seconds()), r.pinnedMiss());
     }
 
+    /** "S1 ×4, S2 ×4, S3 ×3, S4, S5 ×2, S7": how many of the killers each clause has. */
+    static String byClause(List<String> killers) {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (String k : killers) counts.merge(FaultDetection.shortName(k).split(" ")[0], 1, Integer::sum);
+        List<String> parts = new ArrayList<>();
+        counts.forEach((clause, n) -> parts.add(n == 1 ? clause : clause + " ×" + n));
+        return String.join(", ", parts);
+    }
+
     /** "url (note); url; text" as references: a URL becomes a link, the rest stays text. */
     static List<Reference> references(String reportedAt) {
         List<Reference> out = new ArrayList<>();
         for (String part : reportedAt.split(";\\s*")) {
-            String p = part.strip();
+            String p = part.strip(), separator = out.isEmpty() ? "" : "; ";
             if (p.startsWith("https://") || p.startsWith("http://")) {
                 int space = p.indexOf(' ');
                 String url = space < 0 ? p : p.substring(0, space);
-                out.add(new Reference(url, url.replaceFirst("^https?://(www\\.)?", ""),
+                out.add(new Reference(separator, url, url.replaceFirst("^https?://(www\\.)?", ""),
                         space < 0 ? "" : p.substring(space + 1).strip()));
             } else if (!p.isEmpty()) {
-                out.add(new Reference(null, p, ""));
+                out.add(new Reference(separator, null, p, ""));
             }
         }
         return out;
