@@ -32,7 +32,7 @@ public final class FaultsCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "property seed, or 'random' (default: 20261123)")
     String seedText;
 
-    @Option(names = "--tries", defaultValue = "" + KillMatrix.DEFAULT_TRIES,
+    @Option(names = "--tries", paramLabel = "N", defaultValue = "" + KillMatrix.DEFAULT_TRIES,
             description = "random cases per property (default: ${DEFAULT-VALUE}, as the build's kill matrix)")
     int tries;
 

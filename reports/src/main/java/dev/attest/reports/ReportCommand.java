@@ -52,8 +52,8 @@ public final class ReportCommand implements Callable<Integer> {
             description = "skip the kill matrix (about a minute on 2 cores): the report gets no fault-detection section")
     boolean noFaultDetection;
 
-    @Option(names = "--kill-matrix", paramLabel = "FILE", description = "show this kill matrix (kill-matrix.json from"
-            + " ./build test -pl faults -am, or from attest faults) instead of running it again")
+    @Option(names = "--kill-matrix", paramLabel = "FILE", description = "show this kill matrix (the kill-matrix.json"
+            + " the build writes in faults/target, or attest faults writes) instead of running it again")
     Path killMatrix;
 
     @picocli.CommandLine.Spec
