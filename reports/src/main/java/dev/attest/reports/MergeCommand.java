@@ -36,9 +36,9 @@ public final class MergeCommand implements Callable<Integer> {
         Report merged = merge(parts);
         ReportCommand.write(merged, out);
         spec.commandLine().getOut().print(Conformance.matrix(merged.conformance()));
+        if (merged.faultDetection() != null) FaultsCommand.printSummary(merged.faultDetection(), spec.commandLine().getOut());
         spec.commandLine().getOut().println("attest: merged report written to "
                 + out.resolve("report.html").toAbsolutePath());
-        if (merged.faultDetection() != null) FaultsCommand.printSummary(merged.faultDetection(), spec.commandLine().getOut());
         return ReportCommand.failed(merged) ? AttestCli.FAILED : AttestCli.OK;
     }
 
