@@ -11,10 +11,11 @@ import java.io.PrintWriter;
  */
 @Command(name = "attest", mixinStandardHelpOptions = true, versionProvider = AttestCli.Version.class,
         description = "Proves attention implementations correct and measures their speed.",
-        subcommands = {CheckCommand.class, BenchCommand.class, ReportCommand.class, CompareCommand.class,
-                MergeCommand.class, GoldenCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {CheckCommand.class, BenchCommand.class, ReportCommand.class, FaultsCommand.class,
+                CompareCommand.class, MergeCommand.class, GoldenCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  ./attest report                      check, measure and report every CPU backend",
                 "  ./attest check --backend cpu-naive   conformance of one backend",
+                "  ./attest faults                      does every property still catch its planted bugs?",
                 "  ./attest compare base.json new.json  the CI gate",
                 "", "Exit codes: 0 conforms, 1 failure or regression, 2 bad usage or input."})
 public final class AttestCli implements Runnable {

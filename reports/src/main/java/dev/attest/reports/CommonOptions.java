@@ -84,6 +84,11 @@ public final class CommonOptions {
     }
 
     public long seed() {
+        return parseSeed(seedText);
+    }
+
+    /** A --seed value: a long, 'random' (a fresh seed), or null for {@link #DEFAULT_SEED}. */
+    static long parseSeed(String seedText) {
         if (seedText == null) return DEFAULT_SEED;
         if (seedText.equals("random")) return System.nanoTime() ^ 0x9E3779B97F4A7C15L;
         try {

@@ -1,5 +1,6 @@
 package dev.attest.reports;
 
+import dev.attest.faults.FaultDetection;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.PropertyResult;
@@ -21,7 +22,8 @@ import java.util.stream.Collectors;
 
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = {"The CI gate: compares two reports and prints a Markdown summary (for a CI job summary).",
-                "Exits 1 on a regression: a property that newly fails, an error (error/allowance) that grew more than"
+                "Exits 1 on a regression: a property that newly fails, a planted bug that the base killed and that"
+                        + " now survives every property, an error (error/allowance) that grew more than"
                         + " --max-error-growth times, or a slowdown beyond --max-slowdown percent, each latency taken"
                         + " relative to the calibration benchmark of its own run."},
         footer = {"", "Examples:", "  ./attest compare base/report.json new/report.json >> \"$GITHUB_STEP_SUMMARY\"",
@@ -79,6 +81,7 @@ public final class CompareCommand implements Callable<Integer> {
                     r.config(), old.errorOverAllowance(), r.errorOverAllowance(), growth);
             if (growth > maxErrorGrowth || (!r.withinAllowance() && old.withinAllowance())) regressions.add(row);
         }
+        faultDetection(base, fresh, regressions, notes);
         boolean calibrated = base.calibration() != null && fresh.calibration() != null
                 && base.calibration().score() > 0 && fresh.calibration().score() > 0;
         double scale = calibrated ? fresh.calibration().score() / base.calibration().score() : 1;
@@ -106,6 +109,10 @@ public final class CompareCommand implements Callable<Integer> {
                 : "No calibration benchmark in both reports: latencies compared as measured.\n\n");
         md.append(String.format(Locale.ROOT, "Conformance: base %d failures, new %d failures.%n%n", base.failures(),
                 fresh.failures()));
+        if (base.faultDetection() != null || fresh.faultDetection() != null) {
+            md.append("Fault detection: base ").append(killed(base)).append(", new ").append(killed(fresh))
+                    .append(".\n\n");
+        }
         if (!regressions.isEmpty()) {
             md.append("### Regressions\n\n| kind | backend | item | base | new |\n|---|---|---|---|---|\n");
             regressions.forEach(r -> md.append(r).append('\n'));
@@ -121,6 +128,31 @@ public final class CompareCommand implements Callable<Integer> {
             speedRows.forEach(r -> md.append(r).append('\n'));
         }
         return new Result(md.toString(), regressions.size());
+    }
+
+    /**
+     * A planted bug that the base's suite killed and the new one's lets through is a regression: a property lost its
+     * teeth. A mutant missing from either side (a run without fault detection, a catalog that changed) is not judged.
+     */
+    private static void faultDetection(Report base, Report fresh, List<String> regressions, List<String> notes) {
+        if (base.faultDetection() == null || fresh.faultDetection() == null) return;
+        Map<String, FaultDetection.MutantResult> before = index(base.faultDetection().mutants(),
+                FaultDetection.MutantResult::id);
+        for (FaultDetection.MutantResult m : fresh.faultDetection().mutants()) {
+            FaultDetection.MutantResult old = before.get(m.id());
+            if (old == null) continue;
+            if (old.killed() && !m.killed()) {
+                regressions.add("| survives | planted bug | `" + m.id() + "` | killed by " + old.killers().size()
+                        + " | SURVIVED |");
+            } else if (!old.killed() && m.killed()) {
+                notes.add("| killed | planted bug | `" + m.id() + "` | survived | killed by " + m.killers().size() + " |");
+            }
+        }
+    }
+
+    private static String killed(Report r) {
+        FaultDetection f = r.faultDetection();
+        return f == null ? "not run" : f.summary().killed() + " of " + f.summary().mutants() + " planted bugs killed";
     }
 
     private static <T> Map<String, T> index(List<T> list, Function<T, String> key) {

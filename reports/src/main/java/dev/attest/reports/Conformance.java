@@ -14,12 +14,9 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.reporting.legacy.xml.LegacyXmlReportGeneratingListener;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,17 +73,17 @@ public final class Conformance {
                 throw new UncheckedIOException(e);
             }
         }
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream console = System.out;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        ConsoleCapture.Captured<Void> captured;
         try {
-            launcher.execute(request, listeners.toArray(TestExecutionListener[]::new));
+            captured = ConsoleCapture.stdout(() -> {
+                launcher.execute(request, listeners.toArray(TestExecutionListener[]::new));
+                return null;
+            });
         } finally {
-            System.setOut(console);
             collector.progress.finish();
         }
         if (junitXml != null) collector.moveJunitXml(junitXml);
-        return new Outcome(collector.results(), captured.toString(StandardCharsets.UTF_8));
+        return new Outcome(collector.results(), captured.stdout());
     }
 
     /** Collects one cell per (property, backend) from launcher events. */

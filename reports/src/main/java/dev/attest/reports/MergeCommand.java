@@ -1,5 +1,6 @@
 package dev.attest.reports;
 
+import dev.attest.faults.FaultDetection;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.Report;
@@ -35,15 +36,17 @@ public final class MergeCommand implements Callable<Integer> {
         Report merged = merge(parts);
         ReportCommand.write(merged, out);
         spec.commandLine().getOut().print(Conformance.matrix(merged.conformance()));
+        if (merged.faultDetection() != null) FaultsCommand.printSummary(merged.faultDetection(), spec.commandLine().getOut());
         spec.commandLine().getOut().println("attest: merged report written to "
                 + out.resolve("report.html").toAbsolutePath());
-        return merged.failures() > 0 ? AttestCli.FAILED : AttestCli.OK;
+        return ReportCommand.failed(merged) ? AttestCli.FAILED : AttestCli.OK;
     }
 
     /**
      * Unions the shards' items. The shards must come from one run (same command, profile, seed, tries and shard
-     * count); the environment and calibration come from shard 1. Latency of a backend that failed a property in any
-     * shard is dropped, as a single run would never have measured it.
+     * count); the environment, calibration and fault-detection section come from shard 1 (or, for the latter two,
+     * from the first shard that has one). Latency of a backend that failed a property in any shard is dropped, as a
+     * single run would never have measured it.
      */
     public static Report merge(List<Report> parts) {
         if (parts.isEmpty()) throw new UsageException("merge needs at least one report");
@@ -76,6 +79,8 @@ public final class MergeCommand implements Callable<Integer> {
             if (calibration == null) calibration = p.calibration();
         }
         if (first.calibration() != null) calibration = first.calibration();
+        FaultDetection faultDetection = first.faultDetection() != null ? first.faultDetection()
+                : parts.stream().map(Report::faultDetection).filter(java.util.Objects::nonNull).findFirst().orElse(null);
         @SuppressWarnings("unchecked")
         Report merged = new Report(Report.SCHEMA_VERSION, first.environment(),
                 run == null ? null : new RunInfo(run.command(), run.profile(), run.seed(), run.tries(), null,
@@ -87,6 +92,6 @@ public final class MergeCommand implements Callable<Integer> {
                 .filter(p -> merged.conforms(p.backend())).toList();
         return new Report(merged.schemaVersion(), merged.environment(), merged.run(), merged.backends(),
                 merged.configs(), merged.conformance(), merged.accuracy(), kept, merged.calibration(),
-                keptKv, merged.linearAttention());
+                keptKv, merged.linearAttention(), faultDetection);
     }
 }

@@ -1,5 +1,8 @@
 package dev.attest.reports;
 
+import dev.attest.faults.Catalog;
+import dev.attest.faults.FaultDetection;
+import dev.attest.faults.KillMatrix;
 import dev.attest.reports.html.HtmlReport;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.Environment;
@@ -24,9 +27,12 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"The main job: conformance check + accuracy sweep + latency benchmark over every available"
-                + " backend, then report.json (schema: docs/report-schema.md) and a self-contained report.html."},
+        description = {"The main job: conformance check + fault detection (the kill matrix of the planted-bug"
+                + " catalog) + accuracy sweep + latency benchmark over every available backend, then report.json"
+                + " (schema: docs/report-schema.md) and a self-contained report.html.",
+                "Exits 1 when a backend fails a property or a planted bug survives every property."},
         footer = {"", "Examples:", "  ./attest report", "  ./attest report --profile full --out build/attest",
+                "  ./attest report --kill-matrix faults/target/kill-matrix.json   (the build's matrix, not rerun)",
                 "  ./attest report --shard 2/4 --out shard-2     (then: ./attest merge shard-*/report.json)"})
 public final class ReportCommand implements Callable<Integer> {
     @Mixin
@@ -42,6 +48,14 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--no-latency", description = "skip the JMH latency sweep (conformance and accuracy only)")
     boolean noLatency;
 
+    @Option(names = "--no-fault-detection",
+            description = "skip the kill matrix (about a minute on 2 cores): the report gets no fault-detection section")
+    boolean noFaultDetection;
+
+    @Option(names = "--kill-matrix", paramLabel = "FILE", description = "show this kill matrix (the kill-matrix.json"
+            + " the build writes in faults/target, or attest faults writes) instead of running it again")
+    Path killMatrix;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -52,7 +66,15 @@ public final class ReportCommand implements Callable<Integer> {
         Profile profile = Profile.parse(profileName);
         if (!spec.commandLine().getParseResult().hasMatchedOption("--tries")) common.tries = profile.tries;
         Shard shard = common.shard();
+        if (killMatrix != null && noFaultDetection) {
+            throw new UsageException("--kill-matrix and --no-fault-detection exclude each other");
+        }
+        FaultDetection given = killMatrix == null ? null : FaultsCommand.read(killMatrix);   // a bad file fails first
         CheckCommand.Run check = CheckCommand.check(common, null, stdout, err);
+        // Fault detection is one work item, done by shard 1 (merge takes it from there), like the calibration.
+        boolean faults = !noFaultDetection && shard.index() == 1;
+        FaultDetection faultDetection = !faults ? null : given != null ? given
+                : FaultsCommand.run(Catalog.all(), check.report().run().seed(), KillMatrix.DEFAULT_TRIES, err);
         List<AttentionBackend> backends = common.availableBackends(err);
         Set<String> failed = check.report().conformance().stream().filter(r -> r.status() == Status.FAIL)
                 .map(r -> r.backend()).collect(Collectors.toSet());
@@ -67,13 +89,19 @@ public final class ReportCommand implements Callable<Integer> {
                 new RunInfo("report", profile.label(), check.report().run().seed(), common.tries,
                         shard.whole() ? null : shard.toString(), common.requested(), noLatency ? null : profile.bench),
                 check.report().backends(), profile.allConfigs(), check.report().conformance(), accuracy, latency,
-                calibration, kvCache, linear).canonical();
+                calibration, kvCache, linear, faultDetection).canonical();
         write(report, out);
         stdout.print(Conformance.matrix(report.conformance()));
         CheckCommand.printFailures(report, stdout);
+        if (report.faultDetection() != null) FaultsCommand.printSummary(report.faultDetection(), stdout);
         stdout.println("attest: report written to " + out.resolve("report.html").toAbsolutePath()
                 + " (data: " + out.resolve("report.json") + ")");
-        return report.failures() > 0 ? AttestCli.FAILED : AttestCli.OK;
+        return failed(report) ? AttestCli.FAILED : AttestCli.OK;
+    }
+
+    /** A report fails on a property failure or on a planted bug that survived every property. */
+    static boolean failed(Report report) {
+        return report.failures() > 0 || !report.survivingMutants().isEmpty();
     }
 
     /** Writes report.json and report.html into {@code dir}, each atomically. */

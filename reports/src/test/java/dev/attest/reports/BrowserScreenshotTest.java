@@ -30,7 +30,7 @@ class BrowserScreenshotTest {
         assumeTrue(Files.isExecutable(CHROMIUM), "skipped: " + CHROMIUM + " is missing (apt-get install chromium"
                 + " chromium-driver; .ci/run does this)");
         System.setProperty("java.awt.headless", "true");
-        ReportCommand.write(Fixtures.report(0.001, 0.5, Status.FAIL, 0.5), dir);
+        ReportCommand.write(Fixtures.withFaults(Fixtures.report(0.001, 0.5, Status.FAIL, 0.5), Fixtures.faults(0)), dir);
         Path png = dir.resolve("shot.png");
         Path profile = Files.createDirectory(dir.resolve("chromium-profile"));
         Path log = dir.resolve("chromium.log");

@@ -21,7 +21,7 @@ class CheckCommandTest {
         Cli cli = Cli.run();
         assertEquals(0, cli.code());
         assertTrue(cli.out().contains("Usage: attest"), cli.out());
-        for (String command : new String[]{"check", "bench", "report", "compare", "merge", "golden"}) {
+        for (String command : new String[]{"check", "bench", "report", "faults", "compare", "merge", "golden"}) {
             Cli help = Cli.run(command, "--help");
             assertEquals(0, help.code(), command);
             assertTrue(help.out().contains("Example"), command + ": " + help.out());

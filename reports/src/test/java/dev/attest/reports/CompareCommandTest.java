@@ -65,6 +65,23 @@ class CompareCommandTest {
     }
 
     @Test
+    void aPlantedBugThatNewlySurvivesIsARegression() {
+        Path killed = write("a.json", Fixtures.withFaults(Fixtures.report(0.001, 0.5, Status.PASS, 0.5), Fixtures.faults(9)));
+        Path survives = write("b.json", Fixtures.withFaults(Fixtures.report(0.001, 0.5, Status.PASS, 0.5), Fixtures.faults(0)));
+        Cli cli = Cli.run("compare", killed.toString(), survives.toString());
+        assertEquals(1, cli.code(), cli.out());
+        assertTrue(cli.out().contains("| survives | planted bug | `cache-stale` | killed by 1 | SURVIVED |"), cli.out());
+        assertTrue(cli.out().contains("Fault detection: base 4 of 4 planted bugs killed, new 3 of 4 planted bugs killed."),
+                cli.out());
+        Cli fixed = Cli.run("compare", survives.toString(), killed.toString());
+        assertEquals(0, fixed.code(), "a bug that is killed again is no regression: " + fixed.out());
+        assertTrue(fixed.out().contains("| killed | planted bug | `cache-stale` | survived | killed by 1 |"), fixed.out());
+        Path none = write("c.json", Fixtures.report(0.001, 0.5, Status.PASS, 0.5));
+        assertEquals(0, Cli.run("compare", killed.toString(), none.toString()).code(),
+                "a run without fault detection is not judged on it");
+    }
+
+    @Test
     void malformedOrOlderSchemaInputIsExitTwoInOneLine() throws Exception {
         Path a = write("a.json", Fixtures.report(0.001, 0.5, Status.PASS, 0.5));
         Path broken = Files.writeString(dir.resolve("broken.json"), "{\"schemaVersion\": 1, \"conformance\": [");

@@ -1,5 +1,10 @@
 package dev.attest.reports;
 
+import dev.attest.faults.FaultDetection;
+import dev.attest.faults.FaultDetection.Cell;
+import dev.attest.faults.FaultDetection.MutantResult;
+import dev.attest.faults.FaultDetection.Outcome;
+import dev.attest.faults.Mutant;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.BackendInfo;
 import dev.attest.reports.model.Environment;
@@ -13,7 +18,9 @@ import dev.attest.reports.model.RunInfo;
 import dev.attest.reports.model.Status;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Hand-made reports: a fixed environment and figures, so rendering and comparing are testable without running. */
 final class Fixtures {
@@ -72,5 +79,60 @@ final class Fixtures {
     static Metric metric(double millis) {
         return new Metric("attention", "ms/op", millis, millis * 0.02, List.of(millis * 0.99, millis, millis * 1.01),
                 "primary");
+    }
+
+    static final String S1 = "required_S1_shapes_with_all_dimensions_different_agree_with_the_oracle";
+    static final String S1G = "required_S1_gqa_equals_mha_with_repeat_interleaved_key_value_heads";
+    static final String S2 = "required_S2_scale_s_equals_queries_premultiplied_by_s";
+    static final String S7 = "required_S7_agrees_with_the_oracle_within_the_tolerance_model";
+    static final String S9 = "required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass";
+    static final String L1 = "required_L1_output_agrees_with_the_linear_oracle_within_the_tolerance_model";
+    static final String L3 = "optional_L3_the_chunk_size_does_not_change_the_result";
+
+    /**
+     * A hand-made kill matrix of four planted bugs: scale-missing (killed by S1 at case 3 and S7 at case 2),
+     * cache-stale (killed by S9 at case {@code cacheStaleCases}, or surviving when that is 0), heads-tokens-swapped
+     * (killed by two S1 properties, S2 and S7) and linear-no-normaliser (killed by L1 at case 1). Cells are in
+     * property-name order, as KillMatrix writes them.
+     */
+    static FaultDetection faults(int cacheStaleCases) {
+        MutantResult scale = row("scale-missing", Mutant.Kit.SOFTMAX, "the 1/sqrt(d) scale missing",
+                "https://github.com/mlc-ai/mlc-llm/pull/3426 (missing 1/sqrt(d) scaling); not located elsewhere",
+                cells(S1, killed(3, "B=1 Hq=1 Sq=1 Skv=2 D=1", 2), S7, killed(2, "B=1 Hq=1 Sq=1 Skv=2 D=2", 4),
+                        S9, new Cell(Outcome.NOT_APPLICABLE, null, null, null, 1)));
+        MutantResult stale = row("cache-stale", Mutant.Kit.SOFTMAX, "a stale cache: decodes not written",
+                "https://github.com/tenstorrent/tt-metal/issues/54413",
+                cells(S1, survived(), S7, survived(), S9, cacheStaleCases == 0 ? survived()
+                        : killed(cacheStaleCases, "cache B=1 chunks [2, 1]", 36)));
+        MutantResult swapped = row("heads-tokens-swapped", Mutant.Kit.SOFTMAX, "heads and tokens transposed", "not located",
+                cells(S1G, killed(2, "B=1 Hq=4 Sq=1 Skv=2 D=1", 8), S1, killed(1, "B=2 Hq=3 Sq=5 Skv=7 D=4", 840),
+                        S2, killed(1, "B=1 Hq=2 Sq=2 Skv=2 D=1", 8), S7, killed(1, "B=1 Hq=2 Sq=2 Skv=1 D=1", 4),
+                        S9, new Cell(Outcome.NOT_APPLICABLE, null, null, null, 1)));
+        MutantResult linear = row("linear-no-normaliser", Mutant.Kit.LINEAR, "forgets to divide by q·z", "not located",
+                cells(L3, survived(), L1, killed(1, "linear B=1 S=1", 1)));
+        return FaultDetection.of(20261123, 100, 61.47, List.of(scale, stale, swapped, linear));
+    }
+
+    /** {@code report} with {@code faults} as its fault-detection section. */
+    static Report withFaults(Report report, FaultDetection faults) {
+        return report.withFaultDetection(faults);
+    }
+
+    private static Cell killed(int cases, String shrunk, long size) {
+        return new Cell(Outcome.KILLED, cases, shrunk, size, 10L * cases);
+    }
+
+    private static Cell survived() {
+        return new Cell(Outcome.SURVIVED, null, null, null, 50);
+    }
+
+    private static Map<String, Cell> cells(Object... keysAndCells) {
+        Map<String, Cell> cells = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndCells.length; i += 2) cells.put((String) keysAndCells[i], (Cell) keysAndCells[i + 1]);
+        return cells;
+    }
+
+    private static MutantResult row(String id, Mutant.Kit kit, String description, String reportedAt, Map<String, Cell> cells) {
+        return MutantResult.of(id, kit, description, reportedAt, 1.5, null, cells);
     }
 }

@@ -71,6 +71,48 @@ class HtmlReportTest {
     }
 
     @Test
+    void theFaultDetectionSectionShowsTheMatrixWithSurvivorsAndTheHardestMarked() {
+        String none = HtmlReport.render(Fixtures.report(0.001, 0.5, Status.PASS, 0.5));
+        assertTrue(none.contains("<h2 id=\"fault-detection\">Fault detection</h2>"));
+        assertTrue(none.contains("Fault detection (the kill matrix of the planted-bug catalog): not run in this run"));
+
+        var faults = Fixtures.faults(9);
+        Report report = Fixtures.withFaults(Fixtures.report(0.001, 0.5, Status.PASS, 0.5), faults);
+        String html = HtmlReport.render(report);
+        assertEquals(html, HtmlReport.render(ReportJson.parse("r.json", ReportJson.toJson(report))), "a function of the JSON");
+        assertFalse(html.contains("not run in this run"));
+        String sentence = faults.summary().killed() + " of " + faults.summary().mutants() + " planted bugs killed in "
+                + Math.round(faults.seconds()) + " s (seed " + faults.seed() + ", " + faults.tries() + " tries per property).";
+        assertTrue(html.contains("<p class=\"verdict ok\">Fault detection: " + sentence + "</p>"), sentence);
+        // cache-stale's first kill needs the most cases (9): it is the hardest, named and highlighted
+        assertTrue(html.contains("Hardest to find: cache-stale, first failure at case 9 (S9 any split into chunks)"), html);
+        assertTrue(html.contains("<tr class=\"hardest\"><td>cache-stale <span class=\"tag\">hardest</span>"));
+        assertTrue(html.contains("<td class=\"killers\">2: S1 shapes with all dimensions, S7 agrees with the oracle</td>"
+                + "<td>2 (S7 agrees with the oracle)</td><td>4</td>"), "killers, fewest cases and shrunk size of scale-missing");
+        assertTrue(html.contains("<td class=\"killers\"><details><summary>4: S1 ×2, S2, S7</summary>S1 gqa equals mha with,"
+                + " S1 shapes with all dimensions, S2 scale s equals queries, S7 agrees with the oracle</details></td>"),
+                "past three killers, a count by clause with the names folded away");
+        assertTrue(html.contains("<a href=\"https://github.com/mlc-ai/mlc-llm/pull/3426\">github.com/mlc-ai/mlc-llm/pull/3426</a>"
+                + " (missing 1/sqrt(d) scaling); not located elsewhere</small>"), "a URL reference is a link, text stays text");
+        assertTrue(html.contains("<h3>Kill matrix, softmax kit</h3>") && html.contains("<h3>Kill matrix, linear kit</h3>"));
+        assertTrue(html.contains("<th class=\"v\" title=\"" + Fixtures.S9 + "\">S9 any split into chunks</th>"));
+        assertTrue(html.contains("<td class=\"k\" title=\"scale-missing / " + Fixtures.S7 + ": killed at case 2\">●</td>"));
+        assertTrue(html.contains("<td class=\"na\" title=\"scale-missing / " + Fixtures.S9 + ": not-applicable\">–</td>"));
+        assertFalse(html.contains("class=\"survived\""), "nothing survived");
+        assertTrue(html.indexOf("title=\"" + Fixtures.L1 + "\">L1 ") < html.indexOf("title=\"" + Fixtures.L3 + "\">L3 "),
+                "grid columns in clause order, optional_ or not");
+
+        String survivor = HtmlReport.render(Fixtures.withFaults(Fixtures.report(0.001, 0.5, Status.PASS, 0.5), Fixtures.faults(0)));
+        assertTrue(survivor.contains("<p class=\"verdict bad\">Fault detection: 3 of 4 planted bugs killed"), survivor);
+        assertTrue(survivor.contains("1 survived every property: cache-stale. The suite has lost its teeth for this bug."));
+        assertTrue(survivor.contains("<tr class=\"survived\"><td>cache-stale<br>"));
+        assertTrue(survivor.contains("<td class=\"killers\">SURVIVED</td>"));
+        assertTrue(survivor.contains("<th class=\"row survived\">cache-stale</th>"));
+        assertTrue(survivor.contains("Hardest to find: scale-missing, first failure at case 2"), "the hardest of the killed");
+        assertFalse(survivor.contains("<script"));
+    }
+
+    @Test
     void aBackendThatFailsConformanceIsNotOnTheAccuracyLatencyChart() {
         String html = HtmlReport.render(Fixtures.report(0.001, 0.5, Status.FAIL, 0.5));
         String figure = html.substring(html.indexOf("id='fig-accuracy'"), html.indexOf("</svg>", html.indexOf("id='fig-accuracy'")));

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,6 +43,29 @@ class ReportJsonTest {
         assertTrue(json.contains("\"decodeMillis\"") && json.contains("\"recomputeMillis\"") && json.contains("\"kernelMse\""));
         assertTrue(json.contains("\"theory\" : null"), "no closed form for orthogonal features: null, never NaN");
         assertFalse(json.contains("NaN"));
+    }
+
+    @Test
+    void theFaultDetectionSectionSurvivesARoundTripAndIsAbsentWhenNotRun() throws Exception {
+        Report without = Fixtures.report(0.001, 0.5, Status.PASS, 0.5);
+        Report with = Fixtures.withFaults(without, Fixtures.faults(9));
+        Path file = dir.resolve("report.json");
+        ReportJson.write(file, with);
+        Report back = ReportJson.read(file);
+        assertEquals(with, back);
+        assertEquals(with.faultDetection(), back.faultDetection());
+        assertEquals(ReportJson.toJson(with), ReportJson.toJson(back));
+        String json = Files.readString(file);
+        assertTrue(json.contains("\"faultDetection\" : {\n    \"format\" : \"attest-kill-matrix/1\""), json);
+        assertTrue(json.contains("\"outcome\" : \"not-applicable\""), json);
+        assertEquals(with.faultDetection(), dev.attest.faults.KillMatrixFiles.parse("section",
+                ReportJson.MAPPER.writeValueAsString(ReportJson.MAPPER.readTree(json).get("faultDetection"))),
+                "the section is a kill matrix as kill-matrix.json holds it");
+
+        String plain = ReportJson.toJson(without);
+        assertFalse(plain.contains("faultDetection"), "absent, not null, when the run did not include it");
+        assertNull(ReportJson.parse("old.json", plain).faultDetection(), "a report without the field still reads");
+        assertEquals(with.faultDetection(), with.canonical().faultDetection());
     }
 
     @Test

@@ -12,6 +12,8 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ShardMergeTest {
@@ -32,8 +34,11 @@ class ShardMergeTest {
     }
 
     @Test
-    void mergedShardReportsEqualASingleRun() {
-        String[] common = {"report", "--profile", "tiny", "--no-latency", "--backend", "cpu-naive", "--tries", "3"};
+    void mergedShardReportsEqualASingleRun() throws Exception {
+        Path killMatrix = java.nio.file.Files.writeString(dir.resolve("kill-matrix.json"),
+                dev.attest.faults.KillMatrixFiles.toJson(Fixtures.faults(9)));
+        String[] common = {"report", "--profile", "tiny", "--no-latency", "--backend", "cpu-naive", "--tries", "3",
+                "--kill-matrix", killMatrix.toString()};
         Report single = run(common, "whole", null);
         Report one = run(common, "s1", "1/2"), two = run(common, "s2", "2/2");
         assertFalse(one.conformance().isEmpty());
@@ -50,6 +55,10 @@ class ShardMergeTest {
         assertEquals(single.conformance(), merged.conformance());
         assertEquals(single.accuracy(), merged.accuracy());
         assertEquals(single.latency(), merged.latency());
+        assertNotNull(single.faultDetection());
+        assertNull(two.faultDetection(), "fault detection is shard 1's work item");
+        assertEquals(single.faultDetection(), one.faultDetection());
+        assertEquals(single.faultDetection(), merged.faultDetection(), "merge takes it from the shard that has it");
 
         Cli twice = Cli.run("merge", dir.resolve("s1/report.json").toString(), dir.resolve("s1/report.json").toString());
         assertEquals(2, twice.code(), "a shard given twice is bad input");

@@ -20,14 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The kit tests itself (STYLE.md, Reactive Streams TCK): backends with one realistic bug each must make a named
  * property fail, with a specific phrase in the message, and the shrunk counterexample must be small. A property
  * that lets its planted bug through fails this test. The catalog of realistic bugs and the kill matrix live in
- * {@code dev.attest.properties.mutants} (KillMatrixTest); what stays here checks what the matrix does not: shrinking
- * to a minimal case, capability honesty and a crashing backend.
+ * the {@code faults} module ({@code dev.attest.faults}, KillMatrixTest); what stays here checks what the matrix
+ * does not: shrinking to a minimal case, capability honesty and a crashing backend.
  */
 class PlantedBugsTest {
 
     /**
      * A correct backend (cpu-naive) with one bug planted in front of it. Unlike the catalog's
-     * {@code SoftmaxMutants.Wrapped} it does not check capabilities itself, so a planted backend can lie about them.
+     * {@code dev.attest.faults.SoftmaxMutants.Wrapped} it does not check capabilities itself, so a planted backend
+     * can lie about them.
      */
     private abstract static class Planted implements AttentionBackend {
         final CpuNaiveBackend correct = new CpuNaiveBackend();

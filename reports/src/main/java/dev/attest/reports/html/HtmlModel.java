@@ -2,13 +2,16 @@ package dev.attest.reports.html;
 
 import java.util.List;
 
-/** What the jte template shows, all text already formatted (the template only lays it out). */
+/**
+ * What the jte template shows, all text already formatted (the template only lays it out). {@code faults} is null
+ * when the report has no fault-detection section.
+ */
 public record HtmlModel(String title, String summary, boolean conforms, List<String[]> environment,
                         List<String> backends, List<MatrixRow> matrix, List<String[]> failures,
                         List<String[]> accuracyRows, String accuracyLatencySvg, List<String> pareto,
                         String scalingSvg, List<String[]> exponents, List<String[]> latencyRows,
                         String kvCacheSvg, List<String[]> kvRows, List<String[]> kvSlopes, String linearSvg,
-                        List<String[]> linearRows, String calibration) {
+                        List<String[]> linearRows, String calibration, FaultSection faults) {
 
     /** One property across the backends: each cell is a status label. */
     public record MatrixRow(String property, List<String> cells) {

@@ -212,7 +212,8 @@ public final class HtmlReport {
                 r.conformance().stream().filter(c -> c.status() == Status.PASS).count(), fails,
                 r.conformance().stream().filter(c -> c.status() == Status.UNSUPPORTED || c.status() == Status.UNAVAILABLE).count());
         return new HtmlModel("Attest report", summary, fails == 0, env, backends, matrix, failures, accuracyRows,
-                accuracySvg, pareto, scalingSvg, exponents, latencyRows, kvSvg, kvRows, kvSlopes, linearSvg, linearRows, calibration);
+                accuracySvg, pareto, scalingSvg, exponents, latencyRows, kvSvg, kvRows, kvSlopes, linearSvg, linearRows, calibration,
+                r.faultDetection() == null ? null : FaultSection.of(r.faultDetection()));
     }
 
     static String slope(double v) {

@@ -1,5 +1,8 @@
 package dev.attest.reports.model;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.attest.faults.FaultDetection;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -19,11 +22,15 @@ import java.util.List;
  * @param calibration     a fixed plain-Java workload measured in the same run (compare divides by it), or null
  * @param kvCache         KV-cache decode against recomputation, by backend and cached length
  * @param linearAttention linear-attention error against feature count m, by backend, variant, length and m
+ * @param faultDetection  the kill matrix of the planted-bug catalog (a mutant per row, a property per cell), or null
+ *                        when the run did not include it (absent from the JSON then; added in schema version 1 as an
+ *                        optional field, so older readers ignore it)
  */
 public record Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
                      List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
                      List<LatencyResult> latency, Metric calibration, List<KvCachePoint> kvCache,
-                     List<LinearErrorPoint> linearAttention) {
+                     List<LinearErrorPoint> linearAttention,
+                     @JsonInclude(JsonInclude.Include.NON_NULL) FaultDetection faultDetection) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -37,11 +44,29 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
         linearAttention = nonNull(linearAttention);
     }
 
+    /** A report without a fault-detection section. */
+    public Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
+                  List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
+                  List<LatencyResult> latency, Metric calibration, List<KvCachePoint> kvCache,
+                  List<LinearErrorPoint> linearAttention) {
+        this(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency, calibration, kvCache,
+                linearAttention, null);
+    }
+
+    /** This report with {@code faultDetection} as its fault-detection section (null: none). */
+    public Report withFaultDetection(FaultDetection faultDetection) {
+        return new Report(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency,
+                calibration, kvCache, linearAttention, faultDetection);
+    }
+
     private static <T> List<T> nonNull(List<T> list) {
         return list == null ? List.of() : List.copyOf(list);
     }
 
-    /** The same report with every list sorted by its key and duplicates (same key) dropped. */
+    /**
+     * The same report with every list sorted by its key and duplicates (same key) dropped. The fault-detection
+     * section is kept as it is: it comes whole from one run (mutants in catalog order, cells by property name).
+     */
     public Report canonical() {
         return new Report(schemaVersion, environment, run,
                 sortedUnique(backends, Comparator.comparing(BackendInfo::name), BackendInfo::name),
@@ -58,7 +83,8 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
                 sortedUnique(linearAttention, Comparator.comparing(LinearErrorPoint::backend)
                         .thenComparing(LinearErrorPoint::variant).thenComparingInt(LinearErrorPoint::length)
                         .thenComparingInt(LinearErrorPoint::features),
-                        p -> p.backend() + "\u0000" + p.variant() + "\u0000" + p.length() + "\u0000" + p.features()));
+                        p -> p.backend() + "\u0000" + p.variant() + "\u0000" + p.length() + "\u0000" + p.features()),
+                faultDetection);
     }
 
     private static <T> List<T> sortedUnique(List<T> list, Comparator<T> order, java.util.function.Function<T, String> key) {
@@ -76,6 +102,11 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
 
     public long failures() {
         return conformance.stream().filter(r -> r.status() == Status.FAIL).count();
+    }
+
+    /** The planted bugs that no property killed (none when the report has no fault-detection section). */
+    public List<FaultDetection.MutantResult> survivingMutants() {
+        return faultDetection == null ? List.of() : faultDetection.survivors();
     }
 
     /** Whether {@code backend} failed no property in this report. */

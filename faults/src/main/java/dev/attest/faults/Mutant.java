@@ -1,4 +1,4 @@
-package dev.attest.properties.mutants;
+package dev.attest.faults;
 
 import java.util.function.Supplier;
 

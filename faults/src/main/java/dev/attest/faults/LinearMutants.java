@@ -1,14 +1,12 @@
-package dev.attest.properties.mutants;
-
-import dev.attest.properties.linear.LinearPlantedBugsTest;
+package dev.attest.faults;
 
 import java.util.List;
 
-import static dev.attest.properties.mutants.Mutant.Kit.LINEAR;
+import static dev.attest.faults.Mutant.Kit.LINEAR;
 
 /**
- * The linear-attention half of the planted-bug catalog, reusing the planted backends of
- * {@link LinearPlantedBugsTest} (a plain recurrent backend with one bug, and a chunked form that forgets).
+ * The linear-attention half of the planted-bug catalog: {@link PlantedLinearBackend} (a plain recurrent backend
+ * with one bug) and {@link ForgetfulChunks} (a chunked form that forgets), which the linear kit's self-test shares.
  */
 public final class LinearMutants {
     private LinearMutants() {
@@ -19,17 +17,17 @@ public final class LinearMutants {
                 new Mutant("linear-chunks-forget-state",
                         "linear attention in chunks of 4 that does not carry the state across chunk boundaries",
                         "https://github.com/fla-org/flash-linear-attention/issues/285 (chunked forward with past state differs from one pass)",
-                        LINEAR, () -> new LinearPlantedBugsTest.ForgetfulChunks(4),
+                        LINEAR, () -> new ForgetfulChunks(4),
                         "required_L1_output_agrees_with_the_linear_oracle_within_the_tolerance_model", "expected (oracle)"),
                 new Mutant("linear-ignores-carried-state",
                         "linear attention that ignores the state carried in from a previous call (split and resume)",
                         "https://github.com/fla-org/flash-linear-attention/issues/351 (initial_state accepted but not honoured)",
-                        LINEAR, () -> new LinearPlantedBugsTest.Mutant(LinearPlantedBugsTest.Bug.IGNORES_CARRIED_STATE),
+                        LINEAR, () -> new PlantedLinearBackend(PlantedLinearBackend.Bug.IGNORES_CARRIED_STATE),
                         "required_L4_split_and_resume_with_the_carried_state_equals_one_call", "output outside the tolerance model"),
                 new Mutant("linear-no-normaliser",
                         "normalised linear attention that forgets to divide by the normaliser q·z",
                         "not located",
-                        LINEAR, () -> new LinearPlantedBugsTest.Mutant(LinearPlantedBugsTest.Bug.NO_NORMALISER),
+                        LINEAR, () -> new PlantedLinearBackend(PlantedLinearBackend.Bug.NO_NORMALISER),
                         "required_L1_output_agrees_with_the_linear_oracle_within_the_tolerance_model", "expected (oracle)"));
     }
 }

@@ -1,9 +1,8 @@
-package dev.attest.properties.mutants;
+package dev.attest.faults;
 
 import dev.attest.backends.naive.CpuNaiveBackend;
 import dev.attest.backends.tiled.CpuTiledBackend;
 import dev.attest.properties.cases.Problems;
-import dev.attest.properties.contract.PlantedCacheBugsTest;
 import dev.attest.reference.Alignment;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
@@ -23,7 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import static dev.attest.properties.mutants.Mutant.Kit.SOFTMAX;
+import static dev.attest.faults.Mutant.Kit.SOFTMAX;
 
 /**
  * The softmax-attention half of the planted-bug catalog. Each mutant is cpu-naive (cpu-tiled for the tail-tile bug)
@@ -134,15 +133,15 @@ public final class SoftmaxMutants {
                         "required_S5_fully_masked_rows_are_exactly_zero", "a fully masked row is not zero"),
                 m("cache-wrong-offset", "KV cache appends a chunk at the wrong offset: its causal alignment is 0 (top-left) instead of the past length",
                         "https://github.com/skyzh/tiny-llm/pull/46 (cache offset advanced wrongly after prefill); https://github.com/ggml-org/llama.cpp/issues/12160",
-                        () -> new PlantedCacheBugsTest.Planted(PlantedCacheBugsTest.Bug.WRONG_OFFSET),
+                        () -> new PlantedCacheBackend(PlantedCacheBackend.Bug.WRONG_OFFSET),
                         "required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass", "differs from one full causal pass"),
                 m("cache-stale", "a stale cache: single-token decodes are not written to it, later steps read zeros in their slots",
                         "https://github.com/tenstorrent/tt-metal/issues/54413 (KV-cache positions silently left zeroed)",
-                        () -> new PlantedCacheBugsTest.Planted(PlantedCacheBugsTest.Bug.STALE_ON_DECODE),
+                        () -> new PlantedCacheBackend(PlantedCacheBackend.Bug.STALE_ON_DECODE),
                         "required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass", "differs from one full causal pass"),
                 m("rotary-at-zero", "rotary applied at position 0 instead of the cache offset for new tokens",
                         "https://github.com/ml-explore/mlx-lm/pull/93 (positions restart at zero with a KV cache); https://github.com/huggingface/transformers/pull/15751",
-                        () -> new PlantedCacheBugsTest.Planted(PlantedCacheBugsTest.Bug.ROTARY_AT_ZERO),
+                        () -> new PlantedCacheBackend(PlantedCacheBackend.Bug.ROTARY_AT_ZERO),
                         "required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence", "layer output outside the tolerance model"),
                 m("window-off-by-one", "sliding window off by one: the left edge reaches one key too far (p - left - 1 <= j)",
                         "https://github.com/ml-explore/mlx-lm/pull/390 (window mask had one too many values); https://github.com/huggingface/transformers/issues/39408",

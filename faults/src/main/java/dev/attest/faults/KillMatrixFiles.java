@@ -1,0 +1,197 @@
+package dev.attest.faults;
+
+import dev.attest.faults.FaultDetection.FirstKill;
+import dev.attest.faults.FaultDetection.MutantResult;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The kill matrix as files: {@code kill-matrix.json} (Jackson 3; format {@value FaultDetection#FORMAT}, the same
+ * object as report.json's {@code faultDetection} section, documented in docs/report-schema.md) and
+ * {@code kill-matrix.md} (a summary table and the catalog with its references). {@link #parse} refuses a file that
+ * is not a kill matrix with one line that names the offending field.
+ */
+public final class KillMatrixFiles {
+    private static final JsonMapper MAPPER = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private KillMatrixFiles() {
+    }
+
+    public static String toJson(FaultDetection matrix) {
+        return MAPPER.writeValueAsString(matrix) + "\n";
+    }
+
+    /**
+     * Reads a kill-matrix JSON file.
+     *
+     * @throws IllegalArgumentException starting with the file name, when it is missing, unreadable or not a kill matrix
+     */
+    public static FaultDetection read(Path file) {
+        try {
+            return parse(file.toString(), Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + ": no such file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * Parses a kill matrix and checks it: the format string, every field a reader needs, and that the summary and
+     * each row's {@code killed} and {@code killers} agree with its cells.
+     *
+     * @throws IllegalArgumentException {@code "<name>: ..."}, naming the offending field
+     */
+    public static FaultDetection parse(String name, String text) {
+        JsonNode tree;
+        try {
+            tree = MAPPER.readTree(text);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(name + ": not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new IllegalArgumentException(name + ": not a kill matrix (expected a JSON object with \"format\": \""
+                    + FaultDetection.FORMAT + "\")");
+        }
+        JsonNode format = tree.get("format");
+        if (format == null || !format.isString() || !format.asString().equals(FaultDetection.FORMAT)) {
+            throw new IllegalArgumentException(name + ": field format is " + (format == null ? "missing" : format)
+                    + ", expected \"" + FaultDetection.FORMAT + "\" (write one with `attest faults` or"
+                    + " `./build test -pl faults -am`)");
+        }
+        Check check = new Check(name);
+        for (String field : List.of("seed", "tries", "seconds")) check.number(tree, field, field);
+        JsonNode summary = check.object(tree, "summary", "summary");
+        for (String field : List.of("mutants", "killed", "survived")) check.number(summary, field, "summary." + field);
+        JsonNode mutants = check.array(tree, "mutants", "mutants");
+        for (int i = 0; i < mutants.size(); i++) {
+            String at = "mutants[" + i + "]";
+            JsonNode m = check.object(mutants, i, at);
+            for (String field : List.of("id", "kit", "description", "reportedAt")) check.string(m, field, at + "." + field);
+            check.bool(m, "killed", at + ".killed");
+            check.array(m, "killers", at + ".killers");
+            JsonNode results = check.object(m, "results", at + ".results");
+            for (Map.Entry<String, JsonNode> cell : results.properties()) {
+                check.string(check.object(results, cell.getKey(), at + ".results." + cell.getKey()), "outcome",
+                        at + ".results." + cell.getKey() + ".outcome");
+            }
+        }
+        FaultDetection matrix;
+        try {
+            matrix = MAPPER.treeToValue(tree, FaultDetection.class);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(name + ": field " + path(e) + " is malformed ("
+                    + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
+        }
+        consistent(name, matrix);
+        return matrix;
+    }
+
+    /** {@code mutants[3].results.required_S7_...outcome}: where in the file Jackson failed. */
+    private static String path(JacksonException e) {
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference r : e.getPath()) {
+            if (r.getPropertyName() != null) path.append(path.isEmpty() ? "" : ".").append(r.getPropertyName());
+            else if (r.getIndex() >= 0) path.append('[').append(r.getIndex()).append(']');
+        }
+        return path.isEmpty() ? "(top level)" : path.toString();
+    }
+
+    /** The summary and the rows agree with the cells: a hand-edited or truncated file is refused. */
+    private static void consistent(String name, FaultDetection m) {
+        for (int i = 0; i < m.mutants().size(); i++) {
+            MutantResult r = m.mutants().get(i);
+            List<String> killers = r.results().entrySet().stream().filter(e -> e.getValue().killed())
+                    .map(Map.Entry::getKey).toList();
+            if (!killers.equals(r.killers())) {
+                throw new IllegalArgumentException(name + ": field mutants[" + i + "].killers is " + r.killers()
+                        + " but its results were killed by " + killers);
+            }
+            if (r.killed() == killers.isEmpty()) {
+                throw new IllegalArgumentException(name + ": field mutants[" + i + "].killed is " + r.killed()
+                        + " but " + killers.size() + " properties killed it");
+            }
+        }
+        int killed = (int) m.mutants().stream().filter(MutantResult::killed).count();
+        FaultDetection.Summary s = m.summary();
+        if (s.mutants() != m.mutants().size() || s.killed() != killed || s.survived() != m.mutants().size() - killed) {
+            throw new IllegalArgumentException(name + ": field summary is " + s.mutants() + " mutants, " + s.killed()
+                    + " killed, " + s.survived() + " survived, but the rows hold " + m.mutants().size() + " mutants, "
+                    + killed + " killed");
+        }
+    }
+
+    /** Field checks that name the path of what is missing or of the wrong type. */
+    private record Check(String name) {
+        private JsonNode present(JsonNode parent, Object key, String path, String kind, boolean ok) {
+            JsonNode node = key instanceof Integer i ? parent.get(i) : parent.get((String) key);
+            if (node == null || node.isNull()) throw new IllegalArgumentException(name + ": field " + path + " is missing");
+            if (!ok) throw new IllegalArgumentException(name + ": field " + path + " is " + node + ", expected " + kind);
+            return node;
+        }
+
+        JsonNode object(JsonNode parent, Object key, String path) {
+            JsonNode n = key instanceof Integer i ? parent.get(i) : parent.get((String) key);
+            return present(parent, key, path, "an object", n != null && n.isObject());
+        }
+
+        JsonNode array(JsonNode parent, String key, String path) {
+            JsonNode n = parent.get(key);
+            return present(parent, key, path, "an array", n != null && n.isArray());
+        }
+
+        void string(JsonNode parent, String key, String path) {
+            JsonNode n = parent.get(key);
+            present(parent, key, path, "a string", n != null && n.isString());
+        }
+
+        void number(JsonNode parent, String key, String path) {
+            JsonNode n = parent.get(key);
+            present(parent, key, path, "a number", n != null && n.isNumber());
+        }
+
+        void bool(JsonNode parent, String key, String path) {
+            JsonNode n = parent.get(key);
+            present(parent, key, path, "true or false", n != null && n.isBoolean());
+        }
+    }
+
+    /** The matrix as Markdown: a summary line, a table (mutant, killers, fewest cases, shrunk size) and the catalog. */
+    public static String markdown(FaultDetection m) {
+        StringBuilder s = new StringBuilder("# Kill matrix\n\n");
+        s.append(String.format(Locale.ROOT, "%d of %d planted bugs killed in %.1f s (seed %d, %d tries).%n%n",
+                m.summary().killed(), m.summary().mutants(), m.seconds(), m.seed(), m.tries()));
+        s.append("| mutant | kit | killers | fewest cases to failure | shrunk size | seconds |\n");
+        s.append("|---|---|---|---|---|---|\n");
+        for (MutantResult row : m.mutants()) {
+            FirstKill first = row.firstKill();
+            s.append("| ").append(row.id()).append(" | ").append(row.kit()).append(" | ")
+                    .append(row.killers().isEmpty() ? "**SURVIVED**" : row.killers().size() + ": "
+                            + String.join(", ", row.killers().stream().map(FaultDetection::shortName).toList()))
+                    .append(" | ").append(first == null || first.casesToFailure() == null ? "-"
+                            : first.casesToFailure() + " (" + FaultDetection.shortName(first.property()) + ")")
+                    .append(" | ").append(first == null || first.shrunkSize() == null ? "-" : first.shrunkSize())
+                    .append(" | ").append(String.format(Locale.ROOT, "%.1f", row.seconds())).append(" |\n");
+        }
+        s.append("\n## Catalog\n\n| mutant | bug | reported at |\n|---|---|---|\n");
+        for (MutantResult row : m.mutants()) {
+            s.append("| ").append(row.id()).append(" | ").append(row.description().replace("|", "\\|"))
+                    .append(" | ").append(row.reportedAt().replace("|", "\\|")).append(" |\n");
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,162 @@
+package dev.attest.faults;
+
+import dev.attest.backends.cache.CpuKvCache;
+import dev.attest.backends.kernels.Rope;
+import dev.attest.backends.naive.CpuNaiveBackend;
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.LayerWeights;
+import dev.attest.reference.Rotary;
+import dev.attest.reference.Tensor;
+import dev.attest.reference.cache.CacheSpec;
+import dev.attest.reference.cache.Chunk;
+import dev.attest.spi.CheckedBackend;
+import dev.attest.spi.KvCache;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * cpu-naive for everything, with a KV cache that is cpu-naive's own cache machinery ({@link CpuKvCache}: checks,
+ * storage, growth, ring eviction, rollback, the layer's projections and rotary, present K/V) with one classic
+ * incremental-decoding bug planted where a cached token attends (or none: the control). So a cache mutant differs
+ * from a correct backend by its one bug only: it refuses bad input, reports a full cache and exposes its present
+ * keys and values exactly as cpu-naive does, and every kill in the matrix is the bug's.
+ *
+ * <p>The catalog's cache mutants ({@link SoftmaxMutants}: cache-wrong-offset, cache-stale, rotary-at-zero) are this
+ * backend; its self-test ({@code PlantedCacheBugsTest}) checks that the bug-free control passes every S9 property.
+ */
+public final class PlantedCacheBackend extends CheckedBackend {
+
+    /** The bugs this planted cache can carry. */
+    public enum Bug {
+        /** None: the control that shows the planted cache is otherwise correct. */
+        NONE,
+        /** A chunk is aligned top-left (causal offset 0) instead of at the past length: it attends to the oldest keys. */
+        WRONG_OFFSET,
+        /** Single-token decodes are not written to the cache: their slot keeps stale (zero) keys and values. */
+        STALE_ON_DECODE,
+        /** The layer rotates new queries at their position within the chunk (from 0) instead of at the cache offset. */
+        ROTARY_AT_ZERO
+    }
+
+    private final CpuNaiveBackend correct = new CpuNaiveBackend();
+    private final Bug bug;
+
+    public PlantedCacheBackend(Bug bug) {
+        super("planted-cache-" + bug.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                "cpu-naive with its KV cache's attention step carrying " + bug, new CpuNaiveBackend().capabilities());
+        this.bug = bug;
+    }
+
+    @Override
+    protected void computeAttention(AttentionProblem problem, Tensor out) {
+        correct.attention(problem, out);
+    }
+
+    @Override
+    protected void computeLayer(LayerProblem problem, Tensor out) {
+        correct.layer(problem, out);
+    }
+
+    @Override
+    protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
+        return new Recording(new PlantedCache(spec, weights));
+    }
+
+    /**
+     * cpu-naive's cache machinery; {@link #attendToken} is the one step a bug is planted in. Each cached token
+     * attends through cpu-naive's own attention, over the keys it may see.
+     */
+    private final class PlantedCache extends CpuKvCache {
+        /** Per sequence, the length before the chunk being appended, and that chunk's token count. */
+        final int[] start, count;
+
+        PlantedCache(CacheSpec spec, LayerWeights weights) {
+            super(spec, weights);
+            start = new int[batch];
+            count = new int[batch];
+        }
+
+        @Override
+        protected void attendToken(int b, int p, int first, float[] q, float[] o) {
+            int last = p, t = p - start[b];                       // t: the token's index within its chunk
+            switch (bug) {
+                case NONE -> { }
+                case WRONG_OFFSET -> {                             // aligned as if nothing were cached: j <= t
+                    last = t;
+                    first = spec.firstVisibleKey(t);
+                }
+                case STALE_ON_DECODE -> {                          // a decoded token's slot is never written
+                    if (count[b] == 1 && start[b] > 0) {
+                        Arrays.fill(keys(b), keyOffset(p, 0), keyOffset(p, 0) + kvHeads * qkDim, 0f);
+                        Arrays.fill(values(b), valueOffset(p, 0), valueOffset(p, 0) + kvHeads * vDim, 0f);
+                    }
+                }
+                case ROTARY_AT_ZERO -> {                           // q was rotated at p; rotate it on to t
+                    Rotary rotary = spec.isLayer() ? spec.layer().rotary() : null;
+                    if (rotary != null) for (int h = 0; h < qHeads; h++) Rope.rotate(rotary, q, h * qkDim, 1, t - p);
+                }
+            }
+            attend(b, first, last, q, o);
+        }
+
+        /** {@code o} = cpu-naive's attention of the one query {@code q} over the cached keys {@code [first, last]}. */
+        private void attend(int b, int first, int last, float[] q, float[] o) {
+            int m = last - first + 1;
+            AttentionSpec one = spec.attention().toBuilder().batch(1).lengths(1, m).masking(false, null, null).build();
+            Tensor k = Tensor.zeros(1, kvHeads, m, qkDim), v = Tensor.zeros(1, kvHeads, m, vDim);
+            for (int j = first; j <= last; j++) {
+                for (int g = 0; g < kvHeads; g++) {
+                    for (int d = 0; d < qkDim; d++) k.set(keys(b)[keyOffset(j, g) + d], 0, g, j - first, d);
+                    for (int d = 0; d < vDim; d++) v.set(values(b)[valueOffset(j, g) + d], 0, g, j - first, d);
+                }
+            }
+            Tensor query = Tensor.of(q.clone(), 1, qHeads, 1, qkDim);
+            correct.attention(new AttentionProblem(one, query, k, v), Tensor.view(o, 0, new int[]{1, qHeads, 1, vDim},
+                    new int[]{qHeads * vDim, vDim, vDim, 1}));
+        }
+    }
+
+    /**
+     * The cache as callers see it: {@link CpuKvCache#append} is final, so this records where each sequence's chunk
+     * starts and how long it is (what a planted bug needs to know) and hands every call to the cache.
+     */
+    private record Recording(PlantedCache cache) implements KvCache {
+        @Override
+        public CacheSpec spec() {
+            return cache.spec();
+        }
+
+        @Override
+        public void append(Chunk chunk, Tensor out) {
+            int[] before = cache.lengths();
+            System.arraycopy(before, 0, cache.start, 0, before.length);
+            if (chunk != null && chunk.lengths().length == before.length) {
+                System.arraycopy(chunk.lengths(), 0, cache.count, 0, before.length);
+            }
+            cache.append(chunk, out);
+        }
+
+        @Override
+        public int[] lengths() {
+            return cache.lengths();
+        }
+
+        @Override
+        public void truncate(int[] lengths) {
+            cache.truncate(lengths);
+        }
+
+        @Override
+        public Tensor presentKey() {
+            return cache.presentKey();
+        }
+
+        @Override
+        public Tensor presentValue() {
+            return cache.presentValue();
+        }
+    }
+}

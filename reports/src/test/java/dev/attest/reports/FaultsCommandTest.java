@@ -1,0 +1,121 @@
+package dev.attest.reports;
+
+import dev.attest.faults.FaultDetection;
+import dev.attest.faults.KillMatrixFiles;
+import dev.attest.reports.model.Report;
+import dev.attest.reports.model.ReportJson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code attest faults} on a small subset of the catalog, and {@code attest report --kill-matrix}: the full matrix
+ * runs once, in the faults module's KillMatrixTest, so these tests stay fast.
+ */
+class FaultsCommandTest {
+    @TempDir
+    Path dir;
+
+    private static final String[] TINY_REPORT = {"report", "--profile", "tiny", "--no-latency", "--backend",
+            "cpu-naive", "--tries", "3"};
+
+    private static String[] report(String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(TINY_REPORT));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void faultsRunsTheChosenMutantsAndReportShowsItsFileWithoutRunningAgain() throws Exception {
+        Path faults = dir.resolve("faults");
+        Cli run = Cli.run("faults", "--mutant", "scale-missing,linear-no-normaliser", "--tries", "5", "--out",
+                faults.toString());
+        assertEquals(0, run.code(), run.out() + run.err());
+        assertTrue(run.out().contains("| scale-missing | SOFTMAX |") && run.out().contains("| linear-no-normaliser | LINEAR |"),
+                run.out());
+        assertTrue(run.out().contains("attest: fault detection: 2 of 2 planted bugs killed in"), run.out());
+        assertTrue(run.err().contains("faults 2/2: linear-no-normaliser: killed by"), "progress: " + run.err());
+        assertFalse(run.out().contains("property required_"), "the engine's statistics lines are not on the console");
+        FaultDetection matrix = KillMatrixFiles.read(faults.resolve("kill-matrix.json"));
+        assertEquals(List.of("scale-missing", "linear-no-normaliser"),
+                matrix.mutants().stream().map(FaultDetection.MutantResult::id).toList());
+        assertEquals(5, matrix.tries());
+        assertTrue(Files.readString(faults.resolve("kill-matrix.md")).startsWith("# Kill matrix"));
+
+        Path out = dir.resolve("report");
+        Cli report = Cli.run(report("--kill-matrix", faults.resolve("kill-matrix.json").toString(), "--out", out.toString()));
+        assertEquals(0, report.code(), report.out() + report.err());
+        assertFalse(report.err().contains("faults 1/"), "the matrix was read, not run: " + report.err());
+        assertTrue(report.out().contains("attest: fault detection: 2 of 2 planted bugs killed"), report.out());
+        Report written = ReportJson.read(out.resolve("report.json"));
+        assertEquals(matrix, written.faultDetection());
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("Fault detection: 2 of 2 planted bugs killed in"), "the section, with the file's figures");
+        assertTrue(html.contains("<h3>Kill matrix, softmax kit</h3>"));
+
+        Cli skipped = Cli.run(report("--no-fault-detection", "--out", dir.resolve("none").toString()));
+        assertEquals(0, skipped.code(), skipped.out() + skipped.err());
+        assertNull(ReportJson.read(dir.resolve("none/report.json")).faultDetection());
+    }
+
+    @Test
+    void aSurvivingPlantedBugFailsTheReportAndSaysWhatItMeans() throws Exception {
+        Path file = Files.writeString(dir.resolve("survivor.json"), KillMatrixFiles.toJson(Fixtures.faults(0)));
+        Path out = dir.resolve("report");
+        Cli cli = Cli.run(report("--kill-matrix", file.toString(), "--out", out.toString()));
+        assertEquals(1, cli.code(), "cpu-naive conforms, but a planted bug survived: " + cli.out() + cli.err());
+        assertTrue(cli.out().contains("attest: 1 planted bug SURVIVED every property; the suite has lost its teeth for it:\n"
+                + "  cache-stale: a stale cache: decodes not written"), cli.out());
+        assertTrue(Files.isRegularFile(out.resolve("report.html")), "the report is still written");
+        assertEquals(1, ReportJson.read(out.resolve("report.json")).survivingMutants().size());
+    }
+
+    @Test
+    void aBadKillMatrixFileIsExitTwoInOneLineBeforeAnythingRuns() throws Exception {
+        Path missing = dir.resolve("missing.json");
+        Cli cli = Cli.run(report("--kill-matrix", missing.toString()));
+        assertEquals(2, cli.code());
+        assertEquals("attest: --kill-matrix " + missing + ": no such file", cli.err().strip());
+        assertFalse(cli.out().contains("attest: conformance of"), "refused before the check ran: " + cli.out());
+
+        Path report = dir.resolve("report.json");
+        ReportJson.write(report, Fixtures.report(0.001, 0.5, dev.attest.reports.model.Status.PASS, 0.5));
+        cli = Cli.run(report("--kill-matrix", report.toString()));
+        assertEquals(2, cli.code());
+        assertEquals("attest: --kill-matrix " + report + ": field format is missing, expected \"attest-kill-matrix/1\""
+                + " (write one with `attest faults` or `./build test -pl faults -am`)", cli.err().strip());
+
+        String good = KillMatrixFiles.toJson(Fixtures.faults(9));
+        Path wrongCell = Files.writeString(dir.resolve("cell.json"), good.replaceFirst("\"outcome\" : \"killed\"",
+                "\"outcome\" : 3"));
+        cli = Cli.run(report("--kill-matrix", wrongCell.toString()));
+        assertEquals(2, cli.code());
+        assertTrue(cli.err().startsWith("attest: --kill-matrix " + wrongCell + ": field mutants[0].results."
+                + Fixtures.S1 + ".outcome is 3, expected a string"), cli.err());
+        assertEquals(1, cli.err().strip().lines().count(), cli.err());
+
+        assertEquals(2, Cli.run(report("--kill-matrix", report.toString(), "--no-fault-detection")).code());
+        assertTrue(Cli.run(report("--kill-matrix", report.toString(), "--no-fault-detection")).err()
+                .contains("--kill-matrix and --no-fault-detection exclude each other"));
+        Cli unknown = Cli.run("faults", "--mutant", "no-such-bug");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().startsWith("attest: --mutant: no mutant 'no-such-bug' in the catalog; known: "),
+                unknown.err());
+    }
+
+    @Test
+    void listShowsTheCatalog() {
+        Cli cli = Cli.run("faults", "--list");
+        assertEquals(0, cli.code());
+        assertEquals(dev.attest.faults.Catalog.all().size(), cli.out().lines().count(), cli.out());
+        assertTrue(cli.out().contains("tail-tile-unmasked") && cli.out().contains("LINEAR"), cli.out());
+    }
+}
