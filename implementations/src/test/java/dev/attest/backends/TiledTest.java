@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * cpu-tiled on sizes the property suite's small cases never reach: several query and key tiles, partial last
+ * cpu-tiled on sizes the property suite's small cases never reach (tiles are 96 queries x 128 keys): several
+ * query and key tiles, partial last
  * tiles, tiles skipped by causal and window masks, head dims that are not a multiple of the vector width. It must
  * agree with cpu-naive and give bit-identical results on 1, 2 and 3 threads.
  */
@@ -46,7 +47,11 @@ class TiledTest {
         }
         List<C> list = new ArrayList<>();
         list.add(new C("plain 130x200 D64", Problems.attention(rnd, spec(1, 2, 2, 130, 200, 64, 64).build(), BHSD, BHSD, BHSD, null, null)));
-        list.add(new C("one tile exactly 64x64", Problems.attention(rnd, spec(1, 1, 1, 64, 64, 64, 64).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("one tile exactly 96x128", Problems.attention(rnd, spec(1, 1, 1, 96, 128, 64, 64).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("plain 250x520 D64 (3 x 5 tiles)", Problems.attention(rnd, spec(1, 2, 1, 250, 520, 64, 64).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("causal top-left 400 D64", Problems.attention(rnd, spec(1, 2, 2, 400, 400, 64, 64).causal(Alignment.TOP_LEFT).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("window (150,0) causal 600", Problems.attention(rnd, spec(1, 1, 1, 600, 600, 32, 32).causal(Alignment.TOP_LEFT).window(new Window(150, 0), Alignment.TOP_LEFT).build(), BHSD, BHSD, BHSD, null, null)));
+        list.add(new C("boolean mask 300x390 D80", Problems.attention(rnd, spec(1, 1, 1, 300, 390, 80, 80).build(), BHSD, BHSD, BHSD, Problems.randomKeep(rnd, 1, 1, 300, 390), null)));
         list.add(new C("GQA Dqk59 Dv13 bshd", Problems.attention(rnd, spec(2, 4, 2, 65, 129, 59, 13).build(), BSHD, BSHD, BSHD, null, null)));
         list.add(new C("causal top-left 200", Problems.attention(rnd, spec(1, 2, 1, 200, 200, 32, 32).causal(Alignment.TOP_LEFT).build(), BHSD, BHSD, BHSD, null, null)));
         list.add(new C("causal bottom-right 70x300", Problems.attention(rnd, spec(1, 2, 2, 70, 300, 16, 24).causal(Alignment.BOTTOM_RIGHT).build(), BHSD, BHSD, BHSD, null, null)));
