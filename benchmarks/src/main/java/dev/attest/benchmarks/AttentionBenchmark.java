@@ -37,17 +37,21 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *   ./build -pl benchmarks -am package -DskipTests
- *   flock /tmp/attest-bench.lock java -jar benchmarks/target/benchmarks.jar AttentionBenchmark \
- *       -f 1 -wi 2 -i 3 -w 1s -r 2s -prof gc -rf json -rff attest-out/bench.json
+ *   flock /tmp/attest-bench.lock java -jar benchmarks/target/benchmarks.jar 'AttentionBenchmark|FmaPeakBenchmark' \
+ *       -f 1 -wi 4 -i 5 -w 1s -r 1s -prof gc -rf json -rff attest-out/bench.json
  *   python3 scripts/bench-table.py attest-out/bench.json
  * </pre>
+ *
+ * Four warm-up iterations, not fewer: the first call of a new shape runs the Vector API kernels uncompiled (about a
+ * second at n = 512), and a shorter warm-up leaves that call inside the measurement. Results and their reading:
+ * {@code benchmarks/results/attention-*.md}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 2)
+@Warmup(iterations = 4, time = 1)
+@Measurement(iterations = 5, time = 1)
 public class AttentionBenchmark {
     static final int BATCH = 1, HEADS = 8, HEAD_DIM = 64;
 

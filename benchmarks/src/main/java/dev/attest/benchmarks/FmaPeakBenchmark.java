@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The roofline for cpu-tiled's kernels: the single-thread fp32 FMA throughput the Java Vector API reaches on this
- * machine with 12 independent accumulators and no memory traffic. One op = {@link #STEPS} x 12 vector FMAs =
- * STEPS x 12 x 2 x lanes flops; GFLOP/s = that / time.
+ * machine with 12 independent accumulators and no memory traffic, at the preferred vector width (16 floats with
+ * AVX-512, 8 with AVX2). One op is {@link #FLOPS_PER_OP} flops whatever the width ({@link #STEPS} x 12 vector FMAs
+ * of 2 x lanes flops each), so GFLOP/s = FLOPS_PER_OP / time without knowing which width ran.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -27,8 +28,10 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 1)
 public class FmaPeakBenchmark {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** FMA steps per op; flops per op = STEPS * 12 * 2 * F.length(). */
-    public static final int STEPS = 100_000;
+    /** Flops in one op: 100 000 steps of 12 FMAs on 16 lanes; divisible by every power-of-two width up to 16. */
+    public static final int FLOPS_PER_OP = 38_400_000;
+    /** FMA steps per op at this machine's width. */
+    static final int STEPS = FLOPS_PER_OP / (12 * 2 * F.length());
     public float x = 0.999f, y = 1e-6f;
 
     @Benchmark
