@@ -89,6 +89,46 @@ class TiledTest {
         }
     }
 
+    /**
+     * The issue's allocation target, checked without timing noise: in steady state a call allocates the same few
+     * objects at n = 1024 as at n = 128 (tiles and packed K/V are reused), on one thread and on two. Counted over
+     * all threads, since the pool's workers do the work.
+     */
+    @Test
+    void steadyStateAllocationPerCallDoesNotGrowWithN() {
+        for (int threads = 1; threads <= 2; threads++) {
+            long large = bytesPerCall(1024, threads), small = bytesPerCall(128, threads);  // large first: JIT warm
+            System.out.println("cpu-tiled allocation per call, " + threads + " thread(s): " + small + " B at n=128, "
+                    + large + " B at n=1024");
+            long slack = 64L * threads;
+            int t = threads;
+            assertTrue(large <= small + slack, () -> "allocation per call grows with n on " + t + " thread(s): "
+                    + small + " B at n=128, " + large + " B at n=1024");
+        }
+    }
+
+    private static long bytesPerCall(int n, int threads) {
+        var memory = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        AttentionProblem p = Problems.attention(new Random(n), spec(1, 1, 1, n, n, 64, 64).build(), BHSD, BHSD,
+                BHSD, null, null);
+        Tensor out = p.allocateOutput(BHSD);
+        CpuTiledBackend tiled = new CpuTiledBackend();
+        var call = java.util.concurrent.ForkJoinTask.adapt(() -> tiled.attention(p, out));
+        try (ForkJoinPool pool = new ForkJoinPool(threads)) {
+            // the least over rounds: until C2 compiles them, the Vector API kernels box every vector they touch
+            long least = Long.MAX_VALUE;
+            for (int round = 0; round < 12; round++) {
+                long before = memory.getTotalThreadAllocatedBytes();
+                for (int i = 0; i < 4; i++) {
+                    call.reinitialize();
+                    pool.invoke(call);
+                }
+                least = Math.min(least, (memory.getTotalThreadAllocatedBytes() - before) / 4);
+            }
+            return least;
+        }
+    }
+
     @Test
     void nanInAHiddenValueOfAPartlyVisibleTileDoesNotLeak() {
         Random rnd = new Random(7);

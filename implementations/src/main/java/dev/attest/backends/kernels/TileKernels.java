@@ -103,6 +103,27 @@ public final class TileKernels {
         for (int i = from; i < n; i++) x[off + i] *= a;
     }
 
+    /** {@code y[i] = x[i] / d} for {@code i < n}: a row of O over its running sum (a correctly rounded division). */
+    public static void divide(float[] x, int xOff, float[] y, int yOff, int n, float d) {
+        if (VECTOR) TileVectorKernels.divide(x, xOff, y, yOff, n, d);
+        else divideScalar(x, xOff, y, yOff, 0, n, d);
+    }
+
+    static void divideScalar(float[] x, int xOff, float[] y, int yOff, int from, int n, float d) {
+        for (int i = from; i < n; i++) y[yOff + i] = x[xOff + i] / d;
+    }
+
+    /** Whether {@code x[off .. off+n)} holds no NaN and no infinity. */
+    public static boolean allFinite(float[] x, int off, int n) {
+        return VECTOR ? TileVectorKernels.allFinite(x, off, n) : allFiniteScalar(x, off, 0, n);
+    }
+
+    static boolean allFiniteScalar(float[] x, int off, int from, int n) {
+        float zero = 0f;                                     // x - x is 0 for a finite x, NaN otherwise
+        for (int i = from; i < n; i++) zero += x[off + i] - x[off + i];
+        return zero == 0f;
+    }
+
     /** {@code x[i] = c * tanh(x[i] / c)} for {@code i < n}. */
     public static void softcap(float[] x, int off, int n, float c) {
         if (VECTOR) TileVectorKernels.softcap(x, off, n, c);

@@ -330,6 +330,22 @@ final class TileVectorKernels {
         TileKernels.scaleScalar(x, off, i, n, a);
     }
 
+    static void divide(float[] x, int xOff, float[] y, int yOff, int n, float d) {
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(F, x, xOff + i).div(d).intoArray(y, yOff + i);
+        TileKernels.divideScalar(x, xOff, y, yOff, i, n, d);
+    }
+
+    static boolean allFinite(float[] x, int off, int n) {
+        FloatVector zero = FloatVector.zero(F);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            zero = zero.add(v.sub(v));
+        }
+        return !zero.test(VectorOperators.IS_NAN).anyTrue() && TileKernels.allFiniteScalar(x, off, i, n);
+    }
+
     static void softcap(float[] x, int off, int n, float c) {
         int i = 0;
         for (; i + L <= n; i += L) {

@@ -177,22 +177,23 @@ public final class CpuTiledBackend extends CheckedBackend {
             for (int t = 0; t < tilesKv; t++) {
                 int tile = (b * hkv + g) * tilesKv + t;
                 int kt0 = ktOffset(tile), v0 = vOffset(tile);
-                boolean finite = true;
                 for (int c = 0; c < BC; c++) {
                     int j = t * BC + c;
                     if (j < skv) {
-                        for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = kd[kBase + j * kRow + d * kCol];
-                        for (int d = 0; d < dv; d++) {
-                            float x = vd[vBase + j * vRow + d * vCol];
-                            v[v0 + c * dv + d] = x;
-                            finite &= Float.isFinite(x);
+                        int kSrc = kBase + j * kRow, vSrc = vBase + j * vRow;
+                        if (kCol == 1) {                 // rows of K contiguous (BHSD, BSHD): no stride multiply
+                            for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = kd[kSrc + d];
+                        } else {
+                            for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = kd[kSrc + d * kCol];
                         }
+                        if (vCol == 1) System.arraycopy(vd, vSrc, v, v0 + c * dv, dv);
+                        else for (int d = 0; d < dv; d++) v[v0 + c * dv + d] = vd[vSrc + d * vCol];
                     } else {
                         for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
                         Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);
                     }
                 }
-                vFinite[tile] = finite;
+                vFinite[tile] = TileKernels.allFinite(v, v0, BC * dv);
             }
         }
     }
@@ -266,7 +267,8 @@ public final class CpuTiledBackend extends CheckedBackend {
             for (int r = 0; r < rowsPad; r++) {
                 if (r < rows) {
                     int qRow = q.index(b, h, i0 + r, 0);     // &Q[b][h][i][0]
-                    for (int d = 0; d < dqk; d++) qs[r * dqk + d] = q.data()[qRow + d * qCol];
+                    if (qCol == 1) System.arraycopy(q.data(), qRow, qs, r * dqk, dqk);
+                    else for (int d = 0; d < dqk; d++) qs[r * dqk + d] = q.data()[qRow + d * qCol];
                 } else {
                     Arrays.fill(qs, r * dqk, (r + 1) * dqk, 0f);
                 }
@@ -324,7 +326,13 @@ public final class CpuTiledBackend extends CheckedBackend {
             for (int r = 0; r < rows; r++) {
                 int oRow = out.index(b, h, i0 + r, 0);       // &out[b][h][i][0]
                 float lr = TileKernels.rowSum(l, r);
-                for (int d = 0; d < dv; d++) od[oRow + d * oCol] = lr == 0f ? 0f : o[r * dv + d] / lr;
+                if (lr == 0f) {
+                    for (int d = 0; d < dv; d++) od[oRow + d * oCol] = 0f;
+                } else if (oCol == 1) {
+                    TileKernels.divide(o, r * dv, od, oRow, dv, lr);
+                } else {
+                    for (int d = 0; d < dv; d++) od[oRow + d * oCol] = o[r * dv + d] / lr;
+                }
             }
         }
 
