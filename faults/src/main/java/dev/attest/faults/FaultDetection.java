@@ -70,7 +70,7 @@ public record FaultDetection(String format, long seed, int tries, double seconds
         }
 
         /** The engine kill with the fewest cases; else the first one-shot kill; null when nothing killed it. */
-        private static FirstKill firstKill(Map<String, Cell> results) {
+        static FirstKill firstKill(Map<String, Cell> results) {
             return results.entrySet().stream().filter(e -> e.getValue().killed())
                     .min(Comparator.comparing((Map.Entry<String, Cell> e) -> e.getValue().casesToFailure(),
                             Comparator.nullsLast(Comparator.naturalOrder())))

@@ -130,7 +130,7 @@ public final class KillMatrix {
                 results.put(property.getName(), new Cell(Outcome.NOT_RUN, null, null, null, 0));
                 continue;
             }
-            Run run = run(mutant, property, settings.seed());
+            Run run = run(mutant, property, settings);
             results.put(property.getName(), run.cell());
             if (pinned) pinnedMessage = run.message();
         }
@@ -170,8 +170,8 @@ public final class KillMatrix {
     private record Run(Cell cell, String message) {
     }
 
-    private static Run run(Mutant mutant, Method property, long seed) {
-        String reproduce = reproduceCommand(seed);
+    private static Run run(Mutant mutant, Method property, Settings settings) {
+        String reproduce = reproduceCommand(settings.seed(), settings.tries());
         Object kit = mutant.kit() == Mutant.Kit.SOFTMAX
                 ? new MutantKits.Softmax((AttentionBackend) mutant.backend().get(), reproduce)
                 : new MutantKits.Linear((LinearAttentionBackend) mutant.backend().get(), reproduce);
@@ -214,9 +214,12 @@ public final class KillMatrix {
         };
     }
 
-    /** A failure's repro line: the matrix itself, with its seed (the mutants are not discoverable backends). */
-    public static String reproduceCommand(long seed) {
+    /**
+     * A failure's repro line: the matrix itself, with its seed and tries (the mutants are not discoverable
+     * backends, and `attest faults --tries` may differ from the build's).
+     */
+    public static String reproduceCommand(long seed, int tries) {
         return "./build test -pl faults -am -Dsurefire.failIfNoSpecifiedTests=false -Dtest=KillMatrixTest"
-                + " -Dattest.seed=" + seed;
+                + " -Dattest.seed=" + seed + " -Dattest.tries=" + tries;
     }
 }

@@ -125,6 +125,11 @@ public final class KillMatrixFiles {
                 throw new IllegalArgumentException(name + ": field mutants[" + i + "].killed is " + r.killed()
                         + " but " + killers.size() + " properties killed it");
             }
+            FirstKill first = MutantResult.firstKill(r.results());
+            if (!java.util.Objects.equals(first, r.firstKill())) {
+                throw new IllegalArgumentException(name + ": field mutants[" + i + "].firstKill is " + r.firstKill()
+                        + " but its results give " + first);
+            }
         }
         int killed = (int) m.mutants().stream().filter(MutantResult::killed).count();
         FaultDetection.Summary s = m.summary();

@@ -79,6 +79,7 @@ class KillMatrixFilesTest {
         assertRefused(good.replace("\"id\" : \"x\",", ""), "b.json: field mutants[0].id is missing");
         assertRefused(good.replace("\"killed\" : 1", "\"killed\" : 0"), "b.json: field summary is 1 mutants, 0 killed");
         assertRefused(good.replace("\"killed\" : true", "\"killed\" : false"), "b.json: field mutants[0].killed is false but 1 properties killed it");
+        assertRefused(good.replace("\"property\" : \"required_L1_a\",", ""), "b.json: field mutants[0].firstKill is FirstKill[property=null");
     }
 
     private static void assertRefused(String text, String start) {

@@ -59,6 +59,6 @@ class KillMatrixTest {
             if (row.pinnedMiss() != null) problems.add(row.id() + ": " + row.pinnedMiss());
         }
         assertTrue(problems.isEmpty(), () -> String.join("\n\n", problems) + "\nreproduce: "
-                + KillMatrix.reproduceCommand(seed));
+                + KillMatrix.reproduceCommand(seed, tries));
     }
 }

@@ -90,6 +90,31 @@ class TiledTest {
     }
 
     /**
+     * Q, K, V and the output with the head dimension strided (D-major views, as a transposed tensor is): the packing
+     * and store loops' general path, which BHSD and BSHD never reach. Same sums in the same order: the same bits.
+     */
+    @Test
+    void headDimStridedTensorsGiveTheBitsOfContiguousOnes() {
+        AttentionSpec s = spec(1, 2, 1, 130, 200, 24, 40).causal(Alignment.BOTTOM_RIGHT).build();
+        AttentionProblem contiguous = Problems.attention(new Random(9), s, BHSD, BHSD, BHSD, null, null);
+        AttentionProblem strided = new AttentionProblem(s, dimMajor(contiguous.query()), dimMajor(contiguous.key()),
+                dimMajor(contiguous.value()), null, null);
+        Tensor expected = contiguous.allocateOutput(BHSD);
+        TILED.attention(contiguous, expected);
+        Tensor actual = dimMajor(expected).fill(Float.NaN);
+        assertTrue(actual.stride(3) > 1 && strided.key().stride(3) > 1);
+        TILED.attention(strided, actual);
+        assertArrayEquals(expected.toArray(), actual.toArray());
+    }
+
+    /** The same values in a (B, H, D, S) array, viewed as (B, H, S, D): stride 1 along S, not D. */
+    private static Tensor dimMajor(Tensor t) {
+        Tensor view = Tensor.zeros(t.dim(0), t.dim(1), t.dim(3), t.dim(2)).permute(0, 1, 3, 2);
+        view.copyFrom(t);
+        return view;
+    }
+
+    /**
      * The issue's allocation target, checked without timing noise: in steady state a call allocates the same few
      * objects at n = 1024 as at n = 128 (tiles and packed K/V are reused), on one thread and on two. Counted over
      * all threads, since the pool's workers do the work.

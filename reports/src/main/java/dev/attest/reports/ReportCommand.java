@@ -104,9 +104,10 @@ public final class ReportCommand implements Callable<Integer> {
         return report.failures() > 0 || !report.survivingMutants().isEmpty();
     }
 
-    /** Writes report.json and report.html into {@code dir}, each atomically. */
+    /** Writes report.json and report.html into {@code dir}, each atomically; nothing if the HTML cannot render. */
     static void write(Report report, Path dir) {
+        String html = HtmlReport.render(report);
         ReportJson.write(dir.resolve("report.json"), report);
-        AtomicFiles.write(dir.resolve("report.html"), HtmlReport.render(report));
+        AtomicFiles.write(dir.resolve("report.html"), html);
     }
 }

@@ -79,5 +79,9 @@ class ReportJsonTest {
         var wrongType = assertThrows(UsageException.class,
                 () -> ReportJson.parse("w.json", "{\"schemaVersion\": 1, \"conformance\": 3}"));
         assertTrue(wrongType.getMessage().startsWith("w.json: malformed Attest report"), wrongType.getMessage());
+        var emptyFaults = assertThrows(UsageException.class,
+                () -> ReportJson.parse("f.json", "{\"schemaVersion\": 1, \"faultDetection\": {}}"));
+        assertTrue(emptyFaults.getMessage().startsWith("f.json: faultDetection: field format is missing"),
+                emptyFaults.getMessage());
     }
 }

@@ -32,10 +32,10 @@ import java.util.stream.IntStream;
  *   for each query tile (BR rows) of each (b, h), in parallel:
  *     pack Q tile (BR x Dqk)
  *     for each kv tile that is not fully masked:
- *       S = Q Kt                               register-blocked 6 rows x 4 vectors (TileKernels.scores)
- *       s = softcap(S * scale) + bias; hidden -> -inf   (only with softcap or on partially masked tiles)
+ *       S = Q Kt                               register-blocked 6 rows x 4 vectors, 6 x 2 on AVX2 (TileKernels.scores)
+ *       s = softcap(S * scale) + bias; hidden -> -inf   (only with softcap, a bias, or on partially masked tiles)
  *       m' = max(m, rowmax s); p = exp(s - m'); l = l e^(m - m') + sum p     (TileKernels.onlineSoftmax)
- *       O = O e^(m - m') + P V                  register-blocked 6 rows x 4 vectors (TileKernels.accumulate)
+ *       O = O e^(m - m') + P V                  register-blocked as S (TileKernels.accumulate)
  *     out = O / l  (l = 0: a fully masked row, written as zeros)
  * </pre>
  *

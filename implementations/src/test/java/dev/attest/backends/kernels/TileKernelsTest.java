@@ -5,7 +5,9 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The deterministic exp and tanh: accuracy against the JDK, edge values, and vector lanes equal to scalar. */
 class TileKernelsTest {
@@ -38,15 +40,18 @@ class TileKernelsTest {
     @Test
     void vectorSoftmaxAndSoftcapGiveTheScalarBitsLaneByLane() {
         Random rnd = new Random(3);
-        int rows = 7, lds = 96, n = 83, width = 96;                  // n: whole vectors and a tail, then padding
+        assumeTrue(TileKernels.VECTOR, "the Vector API is off: there is no vector kernel to compare");
+        int rows = 8, lds = 96, n = 83, width = 96;                  // n: whole vectors and a tail, then padding
         float[] x = new float[rows * lds];
         for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 20);
         x[5] = Float.NEGATIVE_INFINITY;
         x[lds + 6] = Float.NaN;
         java.util.Arrays.fill(x, 2 * lds, 2 * lds + n, Float.NEGATIVE_INFINITY);   // a row with nothing visible
         for (int c = 0; c < n; c++) x[4 * lds + c] *= 1e10f;                       // logits beyond foldable()
+        java.util.Arrays.fill(x, 7 * lds, 7 * lds + n, Float.NEGATIVE_INFINITY);   // x86's NaN (sign bit set), alone
+        x[7 * lds + 40] = Float.intBitsToFloat(0xFFC00000);                         // among hidden keys: still NaN
         float[] v = x.clone(), s = x.clone();
-        float[] mv = {0f, 1f, Float.NEGATIVE_INFINITY, 50f, -3f, 2f, 0f}, ms = mv.clone();
+        float[] mv = {0f, 1f, Float.NEGATIVE_INFINITY, 50f, -3f, 2f, 0f, Float.NEGATIVE_INFINITY}, ms = mv.clone();
         float[] av = new float[rows], as = new float[rows];
         float[] lv = new float[rows * TileKernels.SUM_LANES], ls = new float[rows];
         TileKernels.onlineSoftmax(v, lds, rows, n, width, 0.37f, mv, av, lv);
@@ -61,6 +66,7 @@ class TileKernelsTest {
             assertEquals(ls[r], sum, Float.isNaN(ls[r]) ? 0 : 1e-6f * Math.abs(ls[r]) * n, "l row " + r);
         }
         assertEquals(1f, av[2], "a row with nothing visible keeps O");
+        assertTrue(Float.isNaN(mv[7]) && Float.isNaN(v[7 * lds]), "a negative NaN among hidden keys must give NaN");
         assertEquals(0f, v[2 * lds + 1]);
         for (int c = n; c < width; c++) assertEquals(0f, v[3 * lds + c], "padding column " + c);
 
@@ -72,7 +78,30 @@ class TileKernelsTest {
     }
 
     @Test
+    void divideAndAllFiniteAgreeWithTheirScalarTwins() {
+        assumeTrue(TileKernels.VECTOR, "the Vector API is off: there is no vector kernel to compare");
+        Random rnd = new Random(5);
+        for (int n : new int[] {3, 16, 37, 64}) {                    // shorter than a vector, whole, with a tail
+            float[] x = random(rnd, n), yv = new float[n + 2], ys = new float[n + 2];
+            TileKernels.divide(x, 0, yv, 1, n, 0.3f);
+            TileKernels.divideScalar(x, 0, ys, 1, 0, n, 0.3f);
+            for (int i = 0; i < n + 2; i++) assertEquals(Float.floatToIntBits(ys[i]), Float.floatToIntBits(yv[i]));
+            assertTrue(TileKernels.allFinite(x, 0, n), "finite values, n = " + n);
+            for (float bad : new float[] {Float.NaN, Float.intBitsToFloat(0xFFC00000), Float.POSITIVE_INFINITY,
+                    Float.NEGATIVE_INFINITY}) {
+                for (int at : new int[] {0, n / 2, n - 1}) {                 // in a whole vector and in the tail
+                    float[] y = x.clone();
+                    y[at] = bad;
+                    assertFalse(TileKernels.allFinite(y, 0, n), bad + " at " + at + " of " + n);
+                    assertTrue(TileKernels.allFinite(y, at + 1, n - at - 1), "the range after " + at + " of " + n);
+                }
+            }
+        }
+    }
+
+    @Test
     void matrixKernelsAgreeWithTheirScalarTwinsOnEveryBlockShape() {
+        assumeTrue(TileKernels.VECTOR, "the Vector API is off: there is no vector kernel to compare");
         Random rnd = new Random(4);
         for (int width : new int[] {8, 16, 24, 40, 64, 72, 100, 136}) {
             int rows = 12, depth = width, keys = 64, cols = 64;

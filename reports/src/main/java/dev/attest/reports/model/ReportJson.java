@@ -61,6 +61,14 @@ public final class ReportJson {
                     + (version.asInt() < Report.SCHEMA_VERSION ? "older" : "newer") + " than this Attest's "
                     + Report.SCHEMA_VERSION + "; rerun `attest report` with this version (see docs/report-schema.md)");
         }
+        JsonNode faults = tree.get("faultDetection");
+        if (faults != null && !faults.isNull()) {
+            try {
+                dev.attest.faults.KillMatrixFiles.parse(name + ": faultDetection", faults.toString());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
         try {
             return MAPPER.treeToValue(tree, Report.class);
         } catch (JacksonException e) {
