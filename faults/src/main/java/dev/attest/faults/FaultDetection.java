@@ -89,6 +89,10 @@ public record FaultDetection(String format, long seed, int tries, double seconds
      * @param shrunkSize     B·Hq·Sq·Skv·D of the shrunk case (see {@link KillMatrix#sizeOf}), or null
      */
     public record FirstKill(String property, Integer casesToFailure, String shrunk, Long shrunkSize) {
+        /** "7 (S1 gqa equals mha with)": the cases up to the first failure and the property; "-" for a one-shot kill. */
+        public String casesAndProperty() {
+            return casesToFailure == null ? "-" : casesToFailure + " (" + shortName(property) + ")";
+        }
     }
 
     /**

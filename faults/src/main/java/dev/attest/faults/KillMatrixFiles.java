@@ -187,8 +187,7 @@ public final class KillMatrixFiles {
             s.append("| ").append(row.id()).append(" | ").append(row.kit()).append(" | ")
                     .append(row.killers().isEmpty() ? "**SURVIVED**" : row.killers().size() + ": "
                             + String.join(", ", row.killers().stream().map(FaultDetection::shortName).toList()))
-                    .append(" | ").append(first == null || first.casesToFailure() == null ? "-"
-                            : first.casesToFailure() + " (" + FaultDetection.shortName(first.property()) + ")")
+                    .append(" | ").append(first == null ? "-" : first.casesAndProperty())
                     .append(" | ").append(first == null || first.shrunkSize() == null ? "-" : first.shrunkSize())
                     .append(" | ").append(String.format(Locale.ROOT, "%.1f", row.seconds())).append(" |\n");
         }

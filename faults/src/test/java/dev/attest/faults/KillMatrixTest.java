@@ -1,6 +1,7 @@
 package dev.attest.faults;
 
 import dev.attest.faults.FaultDetection.MutantResult;
+import dev.attest.properties.engine.PropertySettings;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,10 +29,18 @@ class KillMatrixTest {
 
     @Test
     void every_planted_bug_is_killed_by_at_least_one_property() throws IOException {
-        String seedText = System.getProperty("attest.seed", "").strip();
-        long seed = seedText.isEmpty() ? KillMatrix.DEFAULT_SEED
-                : seedText.equals("random") ? ThreadLocalRandom.current().nextLong() : Long.parseLong(seedText);
-        int tries = Integer.getInteger("attest.tries", KillMatrix.DEFAULT_TRIES);
+        // the kit's own parsing (errors name the property), with the matrix's defaults: a fixed seed, its tries
+        PropertySettings settings = PropertySettings.fromProperties(key -> {
+            String value = System.getProperty(key, "");
+            if (!value.isBlank()) return value;
+            return switch (key) {
+                case "attest.seed" -> Long.toString(KillMatrix.DEFAULT_SEED);
+                case "attest.tries" -> Integer.toString(KillMatrix.DEFAULT_TRIES);
+                default -> null;
+            };
+        });
+        long seed = settings.runSeed();
+        int tries = settings.tries();
         double budget = Double.parseDouble(System.getProperty("attest.killMatrix.budgetSeconds", "270"));
         System.out.println("kill matrix: seed " + seed + ", " + tries + " tries, budget " + budget + " s");
         FaultDetection matrix = KillMatrix.run(Catalog.all(), new KillMatrix.Settings(seed, tries, budget),

@@ -110,8 +110,8 @@ public final class FaultsCommand implements Callable<Integer> {
         MutantResult hardest = m.hardest();
         out.printf(Locale.ROOT, "attest: fault detection: %d of %d planted bugs killed in %.1f s (seed %d, %d tries)%s%n",
                 m.summary().killed(), m.summary().mutants(), m.seconds(), m.seed(), m.tries(), hardest == null ? ""
-                        : "; hardest: " + hardest.id() + ", first failure at case " + hardest.firstKill().casesToFailure()
-                        + " (" + FaultDetection.shortName(hardest.firstKill().property()) + ")");
+                        : "; hardest: " + hardest.id() + ", first failure at case "
+                        + hardest.firstKill().casesAndProperty());
         for (MutantResult r : m.mutants()) {
             if (r.pinnedMiss() != null) out.println("attest: note: " + r.id() + ": " + r.pinnedMiss().lines().findFirst().orElse(""));
         }

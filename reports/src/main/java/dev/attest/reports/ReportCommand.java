@@ -69,6 +69,10 @@ public final class ReportCommand implements Callable<Integer> {
         if (killMatrix != null && noFaultDetection) {
             throw new UsageException("--kill-matrix and --no-fault-detection exclude each other");
         }
+        if (killMatrix != null && shard.index() != 1) {             // one command line for every shard of a CI matrix
+            err.println("attest: note: --kill-matrix is checked here but shown by shard 1's report (merge keeps"
+                    + " shard 1's fault detection)");
+        }
         FaultDetection given = killMatrix == null ? null : FaultsCommand.read(killMatrix);   // a bad file fails first
         CheckCommand.Run check = CheckCommand.check(common, null, stdout, err);
         // Fault detection is one work item, done by shard 1 (merge takes it from there), like the calibration.

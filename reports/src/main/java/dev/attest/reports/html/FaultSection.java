@@ -67,8 +67,8 @@ public record FaultSection(String sentence, boolean allKilled, String hardest, L
                     + ". The suite has lost its teeth for " + (survivors.size() == 1 ? "this bug." : "these bugs.");
         }
         String hardestText = hardest == null ? null : "Hardest to find: " + hardest.id() + ", first failure at case "
-                + hardest.firstKill().casesToFailure() + " (" + FaultDetection.shortName(hardest.firstKill().property())
-                + "); the more cases a bug needs before its first failure, the nearer it came to escaping.";
+                + hardest.firstKill().casesAndProperty()
+                + "; the more cases a bug needs before its first failure, the nearer it came to escaping.";
         return new FaultSection(sentence, survivors.isEmpty(), hardestText, rows, grids(m));
     }
 
@@ -79,8 +79,7 @@ public record FaultSection(String sentence, boolean allKilled, String hardest, L
         String killedBy = !r.killed() ? "SURVIVED" : r.killers().size() + ": " + (fold ? byClause(r.killers()) : names);
         return new Row(r.id(), r.kit().name().toLowerCase(Locale.ROOT), !r.killed() ? "survived" : hardest ? "hardest" : "",
                 r.description(), references(r.reportedAt()), killedBy, fold ? names : "",
-                first == null || first.casesToFailure() == null ? "-"
-                        : first.casesToFailure() + " (" + FaultDetection.shortName(first.property()) + ")",
+                first == null ? "-" : first.casesAndProperty(),
                 first == null || first.shrunkSize() == null ? "-" : Long.toString(first.shrunkSize()),
                 first == null || first.shrunk() == null ? "" : first.shrunk(), seconds(r.seconds()), r.pinnedMiss());
     }
