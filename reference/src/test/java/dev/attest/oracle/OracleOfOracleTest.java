@@ -131,6 +131,62 @@ class OracleOfOracleTest {
         return problems;
     }
 
+    /**
+     * The oracle's LoRA (applied unmerged, {@code X*W + (alpha/r)(X*A)*B}) equals the adapter merged into the
+     * weights. Weights and adapters are small multiples of 1/8 and alpha = r, so {@code W + A*B} is exact in fp32 and
+     * both forms describe the same layer to the last bit: the properties may then judge a backend's unmerged LoRA by
+     * the oracle of the unmerged form (AttentionContract S6).
+     */
+    @Test
+    void anUnmergedLoraAdapterEqualsItsExactMergeIntoTheWeights() {
+        int checked = 0;
+        for (LayerProblem p : randomLayers(24, 11)) {
+            if (p.spec().loraRank() == 0) continue;
+            LayerWeights w = p.weights();
+            LayerWeights unmergedWeights = new LayerWeights(eighths(w.wq()), w.bq(), eighths(w.wk()), w.bk(),
+                    eighths(w.wv()), w.bv(), w.wo(), w.bo(), unit(w.loraQ()), unit(w.loraK()), unit(w.loraV()));
+            LayerProblem unmerged = new LayerProblem(p.spec(), unmergedWeights, p.input(), p.memory(), p.mask(),
+                    p.keyLengths(), p.queryPosition(), p.keyPosition());
+            LayerSpec s = p.spec();
+            LayerWeights u = unmergedWeights;
+            LayerProblem merged = new LayerProblem(new LayerSpec(s.core(), s.modelDim(), s.memoryDim(), s.outputDim(),
+                    s.biases(), s.rotary(), 0), new LayerWeights(merge(u.wq(), u.loraQ()), u.bq(),
+                    merge(u.wk(), u.loraK()), u.bk(), merge(u.wv(), u.loraV()), u.bv(), u.wo(), u.bo(), null, null,
+                    null), p.input(), p.memory(), p.mask(), p.keyLengths(), p.queryPosition(), p.keyPosition());
+            double error = worstError(Oracle.layer(unmerged), Oracle.layer(merged));
+            assertTrue(error <= BOUND, "unmerged vs merged LoRA: " + error + " on " + p.spec());
+            checked++;
+        }
+        assertTrue(checked >= 10, "too few layers with an adapter: " + checked);
+    }
+
+    /** Rounded to a multiple of 1/8 in [-2, 2]: products of two sum exactly in fp32. */
+    private static Tensor eighths(Tensor t) {
+        Tensor r = t.copy();
+        float[] d = r.data();
+        for (int i = 0; i < d.length; i++) d[i] = Math.max(-2f, Math.min(2f, Math.round(d[i] * 8f) / 8f));
+        return r;
+    }
+
+    /** The adapter with eighths for A and B and alpha = r (scaling 1). */
+    private static LayerWeights.Lora unit(LayerWeights.Lora lora) {
+        return new LayerWeights.Lora(eighths(lora.a()), eighths(lora.b()), lora.rank());
+    }
+
+    /** {@code W + (alpha/r) A*B}, exact for eighths and scaling 1 (checked). */
+    private static Tensor merge(Tensor w, LayerWeights.Lora lora) {
+        Tensor merged = w.copy();
+        for (int i = 0; i < w.dim(0); i++) {
+            for (int j = 0; j < w.dim(1); j++) {
+                double sum = w.get(i, j);
+                for (int r = 0; r < lora.rank(); r++) sum += lora.scaling() * lora.a().get(i, r) * lora.b().get(r, j);
+                assertTrue((float) sum == sum, "merge not exact in fp32: " + sum);
+                merged.set((float) sum, i, j);
+            }
+        }
+        return merged;
+    }
+
     private static LayerWeights.Lora lora(SplittableRandom random, int in, int rank, int out) {
         return new LayerWeights.Lora(mat(random, in, rank), mat(random, rank, out), 0.5 + random.nextDouble());
     }

@@ -706,7 +706,10 @@ public abstract class AttentionContract {
 
     /**
      * A LoRA adapter applied unmerged ({@code X*W + (alpha/r)(X*A)*B}) equals the same adapter merged into the
-     * weights ({@code W + (alpha/r) A*B}).
+     * weights ({@code W + (alpha/r) A*B}). The judge is the oracle of the unmerged form, which in exact arithmetic
+     * is the merged weights without rounding: merged weights rounded to fp32 would shift the expected value by an
+     * error that neither the backend nor the naive baseline makes, and push a correct backend past k = 2 (seen at
+     * error/allowance 1.13 for every CPU backend).
      * If this fails, check: the scaling alpha/r; A and B swapped; the adapter applied to the wrong projection.
      */
     @Test
@@ -716,7 +719,7 @@ public abstract class AttentionContract {
                 c.memoryDim(), c.outputDim(), c.biases(), c.rotaryDims(), c.interleaved(), 2, c.queryPosition(),
                 c.keyPosition())), c -> {
             LayerProblem unmerged = c.materialize();
-            Expectation.layer(merged(unmerged), unmerged, precision(), LAYER_K).check(runLayer(unmerged));
+            Expectation.layer(unmerged, precision(), LAYER_K).check(runLayer(unmerged));
         });
     }
 
@@ -1238,28 +1241,6 @@ public abstract class AttentionContract {
         return new LayerProblem(p.spec(), new LayerWeights(w.wq(), w.bq(), w.wk(), w.bk(), w.wv(), w.bv(), identity,
                 w.bo(), w.loraQ(), w.loraK(), w.loraV()), p.input(), p.memory(), p.mask(), p.keyLengths(),
                 p.queryPosition(), p.keyPosition());
-    }
-
-    /** The same layer with each adapter merged into its weight (in double, rounded once to fp32). */
-    private static LayerProblem merged(LayerProblem p) {
-        LayerWeights w = p.weights();
-        dev.attest.reference.LayerSpec s = p.spec();
-        dev.attest.reference.LayerSpec plain = new dev.attest.reference.LayerSpec(s.core(), s.modelDim(),
-                s.memoryDim(), s.outputDim(), s.biases(), s.rotary(), 0);
-        return new LayerProblem(plain, new LayerWeights(merge(w.wq(), w.loraQ()), w.bq(), merge(w.wk(), w.loraK()),
-                w.bk(), merge(w.wv(), w.loraV()), w.bv(), w.wo(), w.bo(), null, null, null), p.input(), p.memory(),
-                p.mask(), p.keyLengths(), p.queryPosition(), p.keyPosition());
-    }
-
-    private static Tensor merge(Tensor w, LayerWeights.Lora lora) {
-        Tensor merged = w.copy();
-        for (int i = 0; i < w.dim(0); i++)
-            for (int j = 0; j < w.dim(1); j++) {
-                double sum = 0;
-                for (int r = 0; r < lora.rank(); r++) sum += (double) lora.a().get(i, r) * lora.b().get(r, j);
-                merged.set((float) (w.get(i, j) + lora.scaling() * sum), i, j);
-            }
-        return merged;
     }
 
     private static int headOf(int flat, AttentionProblem p) {
