@@ -12,11 +12,13 @@ import dev.attest.properties.linear.LinearAttentionContract;
 import dev.attest.properties.linear.LinearCase;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.LinearAttentionBackend;
+import org.junit.jupiter.api.Timeout;
 import org.opentest4j.TestAbortedException;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -24,6 +26,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The kill matrix: runs every property of the right kit against every mutant of the planted-bug catalog
@@ -38,7 +44,7 @@ import java.util.TreeMap;
  * the run and restored after it). The outcome is:
  * <ul>
  *   <li>{@code killed}: it threw a {@link PropertyFailure} or another {@link AssertionError} (or any other
- *       exception: a crash is a failure too);</li>
+ *       exception: a crash is a failure too), or it ran past the kit's {@code @Timeout} (a hang is a failure);</li>
  *   <li>{@code not-applicable}: it threw {@link TestAbortedException} (the mutant does not declare what it needs);</li>
  *   <li>{@code survived}: it returned normally;</li>
  *   <li>{@code not-run}: the time budget ({@link Settings#budgetSeconds()}) was spent first. Each mutant's pinned
@@ -161,6 +167,18 @@ public final class KillMatrix {
                 .sorted(Comparator.comparing(Method::getName)).toList());
     }
 
+    /**
+     * How long one property may run against a mutant: the kit's class-level {@code @Timeout}, or
+     * {@code -Dattest.killMatrix.propertyLimitSeconds} when set (tests use a short one).
+     */
+    static Duration propertyLimit(Mutant.Kit kit) {
+        String override = System.getProperty("attest.killMatrix.propertyLimitSeconds", "").strip();
+        if (!override.isEmpty()) return Duration.ofMillis((long) (Double.parseDouble(override) * 1000));
+        Class<?> type = kit == Mutant.Kit.SOFTMAX ? AttentionContract.class : LinearAttentionContract.class;
+        Timeout timeout = type.getAnnotation(Timeout.class);
+        return timeout == null ? Duration.ofMinutes(5) : Duration.of(timeout.value(), timeout.unit().toChronoUnit());
+    }
+
     /** How many properties a mutant's row runs (for progress). */
     public static int propertyCount(Mutant mutant) {
         return propertiesOf(mutant.kit()).size();
@@ -177,12 +195,25 @@ public final class KillMatrix {
                 : new MutantKits.Linear((LinearAttentionBackend) mutant.backend().get(), reproduce);
         long t0 = System.nanoTime();
         Throwable thrown = null;
-        try {
+        // on its own daemon thread, under the kit's own limit: invoked by reflection, JUnit's @Timeout does not apply
+        Duration limit = propertyLimit(mutant.kit());
+        FutureTask<Void> task = new FutureTask<>(() -> {
             property.invoke(kit);
-        } catch (InvocationTargetException e) {
-            thrown = e.getCause();
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
+            return null;
+        });
+        Thread worker = Thread.ofPlatform().daemon().name("kill-matrix " + mutant.id()).start(task);
+        try {
+            task.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof InvocationTargetException target) thrown = target.getCause();
+            else throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            worker.interrupt();
+            thrown = new AssertionError(property.getName() + " did not finish within " + limit.toSeconds()
+                    + " s: a hang is a failure");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + property.getName(), e);
         }
         long millis = (System.nanoTime() - t0) / 1_000_000;
         if (thrown == null) return new Run(new Cell(Outcome.SURVIVED, null, null, null, millis), null);

@@ -49,6 +49,52 @@ class KillMatrixFilesTest {
         assertTrue(md.contains("2 of 2 planted bugs killed") && md.contains("| scale-missing | SOFTMAX |"), md);
     }
 
+    /** A backend that never returns is killed by the property's limit, not waited on forever. */
+    @Test
+    void aHangingBackendIsKilledByThePropertyLimit() {
+        AttentionBackend hangs = new AttentionBackend() {
+            final CpuNaiveBackend correct = new CpuNaiveBackend();
+
+            @Override
+            public String name() {
+                return "hangs";
+            }
+
+            @Override
+            public dev.attest.spi.Capabilities capabilities() {
+                return correct.capabilities();
+            }
+
+            @Override
+            public void attention(dev.attest.reference.AttentionProblem problem, dev.attest.reference.Tensor out) {
+                try {
+                    Thread.sleep(Long.MAX_VALUE);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+
+            @Override
+            public void layer(dev.attest.reference.LayerProblem problem, dev.attest.reference.Tensor out) {
+                correct.layer(problem, out);
+            }
+        };
+        Mutant mutant = new Mutant("hangs", "never returns", "not located", Mutant.Kit.SOFTMAX, () -> hangs,
+                "required_S7_agrees_with_the_oracle_within_the_tolerance_model", "did not finish within");
+        System.setProperty("attest.killMatrix.propertyLimitSeconds", "0.5");
+        try {
+            long start = System.nanoTime();
+            // a budget shorter than the limit: only the pinned property runs
+            FaultDetection m = KillMatrix.run(List.of(mutant), new KillMatrix.Settings(1, 2, 0.1), null);
+            assertTrue((System.nanoTime() - start) / 1e9 < 30, "the matrix waited on the hang");
+            FaultDetection.MutantResult row = m.mutants().getFirst();
+            assertEquals(List.of("required_S7_agrees_with_the_oracle_within_the_tolerance_model"), row.killers());
+            assertNull(row.pinnedMiss(), row.pinnedMiss());
+        } finally {
+            System.clearProperty("attest.killMatrix.propertyLimitSeconds");
+        }
+    }
+
     @Test
     void aCorrectBackendInTheCatalogsPlaceSurvivesAndTheMatrixSaysSo() {
         Mutant correct = new Mutant("no-bug", "cpu-naive itself", "not located", Mutant.Kit.SOFTMAX,
