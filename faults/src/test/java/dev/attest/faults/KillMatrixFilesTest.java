@@ -1,7 +1,11 @@
 package dev.attest.faults;
 
 import dev.attest.backends.naive.CpuNaiveBackend;
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.LayerProblem;
+import dev.attest.reference.Tensor;
 import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Capabilities;
 import dev.attest.spi.LinearAttentionBackend;
 import org.junit.jupiter.api.Test;
 
@@ -61,12 +65,12 @@ class KillMatrixFilesTest {
             }
 
             @Override
-            public dev.attest.spi.Capabilities capabilities() {
+            public Capabilities capabilities() {
                 return correct.capabilities();
             }
 
             @Override
-            public void attention(dev.attest.reference.AttentionProblem problem, dev.attest.reference.Tensor out) {
+            public void attention(AttentionProblem problem, Tensor out) {
                 try {
                     Thread.sleep(Long.MAX_VALUE);
                 } catch (InterruptedException e) {
@@ -75,7 +79,7 @@ class KillMatrixFilesTest {
             }
 
             @Override
-            public void layer(dev.attest.reference.LayerProblem problem, dev.attest.reference.Tensor out) {
+            public void layer(LayerProblem problem, Tensor out) {
                 correct.layer(problem, out);
             }
         };

@@ -143,21 +143,25 @@ class OracleOfOracleTest {
         for (LayerProblem p : randomLayers(24, 11)) {
             if (p.spec().loraRank() == 0) continue;
             LayerWeights w = p.weights();
-            LayerWeights unmergedWeights = new LayerWeights(eighths(w.wq()), w.bq(), eighths(w.wk()), w.bk(),
-                    eighths(w.wv()), w.bv(), w.wo(), w.bo(), unit(w.loraQ()), unit(w.loraK()), unit(w.loraV()));
-            LayerProblem unmerged = new LayerProblem(p.spec(), unmergedWeights, p.input(), p.memory(), p.mask(),
-                    p.keyLengths(), p.queryPosition(), p.keyPosition());
+            LayerWeights u = new LayerWeights(eighths(w.wq()), w.bq(), eighths(w.wk()), w.bk(), eighths(w.wv()),
+                    w.bv(), w.wo(), w.bo(), unit(w.loraQ()), unit(w.loraK()), unit(w.loraV()));
             LayerSpec s = p.spec();
-            LayerWeights u = unmergedWeights;
-            LayerProblem merged = new LayerProblem(new LayerSpec(s.core(), s.modelDim(), s.memoryDim(), s.outputDim(),
+            LayerProblem unmerged = with(p, s, u);
+            LayerProblem merged = with(p, new LayerSpec(s.core(), s.modelDim(), s.memoryDim(), s.outputDim(),
                     s.biases(), s.rotary(), 0), new LayerWeights(merge(u.wq(), u.loraQ()), u.bq(),
                     merge(u.wk(), u.loraK()), u.bk(), merge(u.wv(), u.loraV()), u.bv(), u.wo(), u.bo(), null, null,
-                    null), p.input(), p.memory(), p.mask(), p.keyLengths(), p.queryPosition(), p.keyPosition());
+                    null));
             double error = worstError(Oracle.layer(unmerged), Oracle.layer(merged));
             assertTrue(error <= BOUND, "unmerged vs merged LoRA: " + error + " on " + p.spec());
             checked++;
         }
         assertTrue(checked >= 10, "too few layers with an adapter: " + checked);
+    }
+
+    /** {@code p} with another spec and weights; inputs, masks and positions kept. */
+    private static LayerProblem with(LayerProblem p, LayerSpec spec, LayerWeights weights) {
+        return new LayerProblem(spec, weights, p.input(), p.memory(), p.mask(), p.keyLengths(), p.queryPosition(),
+                p.keyPosition());
     }
 
     /** Rounded to a multiple of 1/8 in [-2, 2]: products of two sum exactly in fp32. */
