@@ -1,25 +1,17 @@
 package dev.attest.spi;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 
-/** Discovery of backends through {@link ServiceLoader}, in a stable order (by name). */
+/** Discovery of backends through {@link java.util.ServiceLoader}, in a stable order (by name). */
 public final class Backends {
     private Backends() {
     }
 
     /** Every backend visible to {@code loader}, sorted by name; a broken provider is an error naming it. */
     public static List<AttentionBackend> discover(ClassLoader loader) {
-        List<AttentionBackend> found = new ArrayList<>();
-        try {
-            for (AttentionBackend backend : ServiceLoader.load(AttentionBackend.class, loader)) found.add(backend);
-        } catch (ServiceConfigurationError e) {
-            throw new IllegalStateException("a backend provider could not be loaded: " + e.getMessage(), e);
-        }
+        List<AttentionBackend> found = Providers.load(AttentionBackend.class, loader, "backend");
         found.sort(Comparator.comparing(AttentionBackend::name));
         for (int i = 1; i < found.size(); i++) {
             if (found.get(i).name().equals(found.get(i - 1).name())) {

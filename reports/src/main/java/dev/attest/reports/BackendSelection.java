@@ -25,6 +25,7 @@ import java.util.stream.Collectors;
  */
 public final class BackendSelection {
     static final String SERVICE = "META-INF/services/" + AttentionBackend.class.getName();
+    static final String LINEAR_SERVICE = "META-INF/services/" + LinearAttentionBackend.class.getName();
 
     private BackendSelection() {
     }
@@ -34,14 +35,7 @@ public final class BackendSelection {
         if (jars == null || jars.isEmpty()) return;
         List<URL> urls = new ArrayList<>();
         for (Path jar : jars) {
-            if (!Files.isRegularFile(jar)) throw new UsageException("--jar " + jar + ": no such file");
-            try (JarFile file = new JarFile(jar.toFile())) {
-                if (file.getEntry(SERVICE) == null) {
-                    throw new UsageException("--jar " + jar + ": no backend in it (no " + SERVICE + " entry)");
-                }
-            } catch (IOException e) {
-                throw new UsageException("--jar " + jar + ": not a readable jar (" + e.getMessage() + ")");
-            }
+            checkJar(jar);
             try {
                 urls.add(jar.toUri().toURL());
             } catch (MalformedURLException e) {
@@ -50,6 +44,18 @@ public final class BackendSelection {
         }
         ClassLoader parent = Thread.currentThread().getContextClassLoader();
         Thread.currentThread().setContextClassLoader(new URLClassLoader("attest-jars", urls.toArray(URL[]::new), parent));
+    }
+
+    /** A jar given with --jar: a readable jar with a backend service file, or a one-line usage error. */
+    static void checkJar(Path jar) {
+        if (!Files.isRegularFile(jar)) throw new UsageException("--jar " + jar + ": no such file");
+        try (JarFile file = new JarFile(jar.toFile())) {
+            if (file.getEntry(SERVICE) == null && file.getEntry(LINEAR_SERVICE) == null) {
+                throw new UsageException("--jar " + jar + ": no backend in it (no " + SERVICE + " entry)");
+            }
+        } catch (IOException e) {
+            throw new UsageException("--jar " + jar + ": not a readable jar (" + e.getMessage() + ")");
+        }
     }
 
     /** Every backend visible now; a broken provider is a usage error. */
@@ -98,7 +104,7 @@ public final class BackendSelection {
         return all.stream().filter(b -> wanted.contains(b.name())).toList();
     }
 
-    private static Set<String> wanted(List<String> names) {
+    static Set<String> wanted(List<String> names) {
         Set<String> wanted = new LinkedHashSet<>();
         if (names != null) {
             for (String n : names) for (String part : n.split(",")) if (!part.isBlank()) wanted.add(part.trim());

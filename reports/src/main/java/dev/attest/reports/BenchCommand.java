@@ -41,18 +41,23 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         Profile profile = Profile.parse(profileName);
-        var backends = common.availableBackends(spec.commandLine().getErr());
+        OutputPaths.checkDir("--out", out);
+        RunSettings settings = common.settings(common.seed(), profile.label(), null, null, null);
+        Discovery.Selection selection = common.selection(settings, err);
+        selection.softmax().stream().filter(b -> !b.available()).forEach(b ->
+                err.println("attest: " + b.name() + " is unavailable, not measured: " + b.unavailableReason()));
         Shard shard = common.shard();
         Path jmhDir = out.resolve("jmh");
-        List<LatencyResult> latency = Measurements.latency(backends, Set.of(), profile, shard, common.jars, jmhDir,
-                spec.commandLine().getErr());
+        Measurements.Measured measured = Measurements.measure(settings, selection.availableSoftmax(), Set.of(), profile,
+                shard, false, true, jmhDir, err);
         Metric calibration = Measurements.calibration(profile, shard, jmhDir);
-        List<KvCachePoint> kvCache = Measurements.kvCache(backends, Set.of(), profile, shard, spec.commandLine().getErr());
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("bench", profile.label(), common.seed(), common.tries, shard.whole() ? null : shard.toString(),
-                        common.requested(), profile.bench), common.backendInfos(backends), profile.allConfigs(),
-                List.of(), List.of(), latency, calibration, kvCache, List.of()).canonical();
+                        common.requested(), profile.bench), CommonOptions.infos(selection.all()), profile.allConfigs(),
+                selection.failures(), List.of(), measured.latency(), calibration, measured.kvCache(), List.of(), null,
+                measured.issues()).canonical();
         ReportJson.write(out.resolve("bench.json"), report);
         stdout.printf(Locale.ROOT, "%-14s %-32s %12s %10s%n", "backend", "config", "ms/op", "± (99.9%)");
         for (LatencyResult r : report.latency()) {
@@ -71,7 +76,9 @@ public final class BenchCommand implements Callable<Integer> {
                         p.decodeMillis(), p.recomputeMillis(), p.ratio());
             }
         }
+        CheckCommand.printFailures(report, stdout);
+        ReportCommand.printNotMeasured(report, stdout);
         stdout.println("attest: results in " + out.resolve("bench.json") + ", JMH JSON in " + jmhDir);
-        return AttestCli.OK;
+        return report.failures() > 0 ? AttestCli.FAILED : AttestCli.OK;
     }
 }

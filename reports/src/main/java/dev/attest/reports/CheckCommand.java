@@ -1,6 +1,7 @@
 package dev.attest.reports;
 
 import dev.attest.reports.model.Environment;
+import dev.attest.reports.model.PropertyResult;
 import dev.attest.reports.model.Report;
 import dev.attest.reports.model.ReportJson;
 import dev.attest.reports.model.RunInfo;
@@ -11,17 +12,21 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Runs the conformance properties (the ones `./build test` runs, through the JUnit Platform"
-                + " launcher) against the chosen backends and prints a property x backend matrix"
-                + " (pass / FAIL / unsupported / unavailable).",
-                "Exits 1 on any failure, printing the shrunk counterexample and its reproduce line."},
+                + " launcher) against the chosen backends, each backend in a worker JVM of its own, and prints a"
+                + " property x backend matrix (pass / FAIL / unsupported / unavailable).",
+                "Exits 1 on any failure, printing the shrunk counterexample and its reproduce line; a backend that"
+                        + " exits, crashes, runs out of memory or hangs its worker is a failure of that backend."},
         footer = {"", "Examples:", "  ./attest check",
                 "  ./attest check --backend cpu-naive --tries 200 --seed 42 --junit-xml out/TEST-attest.xml",
-                "  ./attest check --jar my-backend.jar --backend my-backend"})
+                "  ./attest check --jar my-backend.jar --backend my-backend --timeout 60",
+                "  ./attest check --jar my-backend.jar --backend my-backend --property NAME --replay KEY",
+                "", "Exit codes: 0 conforms, 1 a failure, 2 bad usage or input."})
 public final class CheckCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -36,6 +41,14 @@ public final class CheckCommand implements Callable<Integer> {
             description = "where the property statistics go (default: ${DEFAULT-VALUE})")
     Path log;
 
+    @Option(names = "--property", paramLabel = "NAME", description = "run only this property (with --replay: the"
+            + " property a failure's reproduce line names)")
+    String property;
+
+    @Option(names = "--replay", paramLabel = "KEY", description = "rerun exactly the case of a failure's reproduce line"
+            + " (needs --property and one --backend)")
+    String replay;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -43,50 +56,74 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Run run = check(common, junitXml, out, err);
+        OutputPaths.checkFile("--json", json);
+        OutputPaths.checkFile("--junit-xml", junitXml);
+        OutputPaths.checkFile("--log", log);
+        if (replay != null && (property == null || BackendSelection.wanted(common.backendNames).size() != 1)) {
+            throw new UsageException("--replay needs --property NAME and exactly one --backend (both are on the"
+                    + " failure's reproduce line)");
+        }
+        Run run = check(common, junitXml, property, replay, out, err);
+        if (json != null) ReportJson.write(json, run.report());
         AtomicFiles.write(log, run.outcome().log());
         out.print(Conformance.matrix(run.report().conformance()));
         printFailures(run.report(), out);
-        if (json != null) {
-            ReportJson.write(json, run.report());
-            out.println("attest: results in " + json);
-        }
+        if (json != null) out.println("attest: results in " + json);
         out.println("attest: property statistics in " + log);
         return run.report().failures() > 0 ? AttestCli.FAILED : AttestCli.OK;
     }
 
-    record Run(Report report, Conformance.Outcome outcome) {
+    record Run(Report report, Conformance.Outcome outcome, Discovery.Selection selection, RunSettings settings) {
     }
 
-    /** The check shared by check and report: selects backends, runs the suite, returns a report of it. */
-    static Run check(CommonOptions common, Path junitXml, PrintWriter out, PrintWriter err) {
-        var backends = common.backends();
-        var linear = common.linearBackends();
-        List<String> names = backends.stream().map(b -> b.name()).toList();
-        List<String> linearNames = linear.stream().map(b -> b.name()).toList();
+    /** The check shared by check and report: discovers and selects backends, runs the suite, returns a report. */
+    static Run check(CommonOptions common, Path junitXml, String property, String replay, PrintWriter out,
+                     PrintWriter err) {
+        return check(common, junitXml, property, replay, null, out, err);
+    }
+
+    static Run check(CommonOptions common, Path junitXml, String property, String replay, String profile,
+                     PrintWriter out, PrintWriter err) {
         long seed = common.seed();
-        int tries = common.tries;
+        RunSettings settings = common.settings(seed, profile, replay, property, reproduceLine(common));
+        Discovery.Selection selection = common.selection(settings, err);
         Shard shard = common.shard();
+        List<String> names = selection.softmax().stream().map(ProviderInfo::name).toList();
+        List<String> linearNames = selection.linear().stream().map(ProviderInfo::name).toList();
         out.println("attest: conformance of " + String.join(",", names)
                 + (linearNames.isEmpty() ? "" : " and linear " + String.join(",", linearNames)) + ", seed " + seed
-                + ", tries " + tries + " per property" + (shard.whole() ? "" : ", shard " + shard));
+                + ", tries " + settings.tries() + " per property" + (shard.whole() ? "" : ", shard " + shard)
+                + ", timeout " + settings.timeoutSeconds() + " s, each backend in its own JVM");
         out.flush();
-        Conformance.Outcome outcome = Conformance.run(BackendSelection.selectionProperty(names),
-                BackendSelection.selectionProperty(linearNames), tries, seed, shard, junitXml, err,
-                (backends.size() * CommonOptions.PROPERTY_COUNT_HINT + linear.size() * CommonOptions.LINEAR_PROPERTY_COUNT_HINT)
-                        / shard.count());
+        int expected = property != null ? selection.all().size()
+                : (names.size() * CommonOptions.PROPERTY_COUNT_HINT
+                + linearNames.size() * CommonOptions.LINEAR_PROPERTY_COUNT_HINT) / shard.count();
+        Conformance.Outcome outcome = Conformance.run(settings, selection.all(), junitXml, err, expected);
+        List<PropertyResult> results = new ArrayList<>(outcome.results());
+        results.addAll(selection.failures());
+        if (property != null && outcome.results().stream().noneMatch(r -> r.property().equals(property))) {
+            throw new UsageException("--property " + property + ": no such property in the kit (the names are the"
+                    + " rows of `attest check`'s matrix)");
+        }
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
-                new RunInfo("check", null, seed, tries, shard.whole() ? null : shard.toString(), common.requested(),
-                        null),
-                concat(common.backendInfos(backends), common.linearBackendInfos(linear)), List.of(), outcome.results(), List.of(), List.of(), null, List.of(),
+                new RunInfo("check", profile, seed, settings.tries(), shard.whole() ? null : shard.toString(),
+                        common.requested(), null),
+                CommonOptions.infos(selection.all()), List.of(), results, List.of(), List.of(), null, List.of(),
                 List.of()).canonical();
-        return new Run(report, outcome);
+        return new Run(report, new Conformance.Outcome(results, outcome.log()), selection, settings);
     }
 
-    private static <T> List<T> concat(List<T> a, List<T> b) {
-        List<T> all = new java.util.ArrayList<>(a);
-        all.addAll(b);
-        return all;
+    /**
+     * The reproduce line a kit failure prints when it runs under this CLI: an {@code attest check} command with the
+     * same jars, seed and tries, so a third-party backend's failure replays from its jar (a {@code ./build test}
+     * line would lack it on the class path).
+     */
+    private static String reproduceLine(CommonOptions common) {
+        StringBuilder line = new StringBuilder("./attest check");
+        for (Path jar : common.jars) line.append(" --jar ").append(jar.toAbsolutePath());
+        line.append(" --backend {backend} --property {property} --replay {key} --tries ").append(common.tries);
+        if (common.timeoutSeconds != 300) line.append(" --timeout ").append(common.timeoutSeconds);
+        return line.toString();
     }
 
     static void printFailures(Report report, PrintWriter out) {
@@ -94,6 +131,11 @@ public final class CheckCommand implements Callable<Integer> {
             out.println();
             out.println("FAIL " + r.backend() + " " + r.property());
             out.println(r.message());
+        });
+        report.failedMeasurements().forEach(i -> {
+            out.println();
+            out.println("FAIL " + i.backend() + " " + i.item());
+            out.println(i.message());
         });
         out.flush();
     }

@@ -37,8 +37,14 @@ public final class CommonOptions {
     @Option(names = "--jar", paramLabel = "PATH", description = "a jar with third-party backends (repeatable)")
     List<Path> jars = new ArrayList<>();
 
-    @Option(names = "--tries", defaultValue = "40", description = "cases per property (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tries", defaultValue = "40",
+            description = "cases per property, 1 to " + MAX_TRIES + " (default: ${DEFAULT-VALUE})")
     int tries;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "longest a property or a measurement may run before it fails as hung, 1 to " + MAX_TIMEOUT
+                    + " (default: ${DEFAULT-VALUE}); a backend that ignores interrupts loses its worker JVM")
+    int timeoutSeconds;
 
     @Option(names = "--seed", paramLabel = "S", description = "property seed, or 'random' (default: 20261123)")
     String seedText;
@@ -46,12 +52,53 @@ public final class CommonOptions {
     @Option(names = "--shard", paramLabel = "I/N", description = "run only shard I of N of the work items")
     String shardText;
 
+    /** Bounds: a run of 10^5 cases per property already takes hours; beyond it is a typo, not a plan. */
+    static final int MAX_TRIES = 100_000, MAX_TIMEOUT = 86_400;
+
     private List<AttentionBackend> selected;
     private List<LinearAttentionBackend> selectedLinear;
+    private Discovery.Selection selection;
 
+    /** Checks the numeric options; every command calls it before any work. */
+    void validate() {
+        if (tries < 1 || tries > MAX_TRIES) {
+            throw new UsageException("--tries must be between 1 and " + MAX_TRIES + ", got " + tries);
+        }
+        if (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT) {
+            throw new UsageException("--timeout must be between 1 and " + MAX_TIMEOUT + " seconds, got "
+                    + timeoutSeconds);
+        }
+        for (Path jar : jars) BackendSelection.checkJar(jar);
+        shard();
+        seed();
+    }
+
+    /**
+     * The settings the workers share; {@code replay}, {@code property} and {@code reproduce} as {@link RunSettings}
+     * says (null for none).
+     */
+    RunSettings settings(long seed, String profile, String replay, String property, String reproduce) {
+        validate();
+        return new RunSettings(jars.stream().map(p -> p.toAbsolutePath().toString()).toList(), seed, tries,
+                shard().toString(), timeoutSeconds, replay, property, reproduce, profile);
+    }
+
+    /**
+     * The selected backends, found by a discovery worker (no backend's code runs in this JVM), with the providers
+     * that could not be instantiated as failures.
+     */
+    Discovery.Selection selection(RunSettings settings, PrintWriter err) {
+        if (selection == null) selection = Discovery.select(settings, backendNames, err);
+        return selection;
+    }
+
+    /**
+     * The selected backends instantiated in this JVM: only for {@code golden check}, which runs them in-process
+     * (docs/threat-model.md says what that means for a hostile backend).
+     */
     public List<AttentionBackend> backends() {
         if (selected == null) {
-            if (tries < 1) throw new UsageException("--tries must be a positive integer, got " + tries);
+            validate();
             BackendSelection.addJars(jars);
             selected = BackendSelection.select(backendNames);
             selectedLinear = BackendSelection.selectLinear(backendNames);
@@ -100,6 +147,12 @@ public final class CommonOptions {
 
     public Shard shard() {
         return Shard.parse(shardText);
+    }
+
+    /** Report entries for discovered backends. */
+    public static List<BackendInfo> infos(List<ProviderInfo> backends) {
+        return backends.stream().map(b -> new BackendInfo(b.name(), b.description(), b.precision(), b.available(),
+                b.unavailableReason())).toList();
     }
 
     public List<BackendInfo> backendInfos(List<AttentionBackend> backends) {

@@ -44,58 +44,101 @@ public final class Conformance {
     }
 
     /**
-     * Runs the suite. The backends are chosen by {@code backendSelection} ("all" or comma-separated names) from
-     * those the context class loader sees; the caller has checked the names.
+     * Runs the suite over {@code backends}, each in a worker JVM of its own ({@link Supervisor}): a backend that ends,
+     * exhausts or crashes its JVM, or hangs, gets a failing {@code (worker)} cell saying so, keeps the cells it
+     * finished, and the other backends run as usual.
      */
-    public static Outcome run(String backendSelection, String linearSelection, int tries, long seed, Shard shard,
-                              Path junitXml, PrintWriter progressOut, int expectedTotal) {
-        System.setProperty(DiscoveredBackendsConformance.BACKENDS_PROPERTY, backendSelection);
-        System.setProperty(DiscoveredLinearBackendsConformance.BACKENDS_PROPERTY, linearSelection);
-        System.setProperty("attest.tries", Integer.toString(tries));
-        System.setProperty("attest.seed", Long.toString(seed));
+    public static Outcome run(RunSettings settings, List<ProviderInfo> backends, Path junitXml, PrintWriter progressOut,
+                              int expectedTotal) {
+        Progress progress = new Progress(progressOut, "check", expectedTotal);
+        List<PropertyResult> results = new ArrayList<>();
+        List<Path> junitFiles = new ArrayList<>();
+        StringBuilder log = new StringBuilder();
+        try {
+            for (ProviderInfo backend : backends) {
+                Supervisor.Outcome outcome = Supervisor.run(WorkerRequest.conformance(settings, backend),
+                        e -> progress.step(e.describe()));
+                outcome.events().stream().map(WorkerEvent::property).filter(java.util.Objects::nonNull)
+                        .forEach(results::add);
+                if (!outcome.finished()) {
+                    results.add(new PropertyResult(backend.name(), WORKER_CELL, Status.FAIL,
+                            backend.name() + " " + outcome.failure()));
+                }
+                junitFiles.addAll(outcome.junitXml());
+                log.append(outcome.log());
+            }
+            if (junitXml != null) {
+                AtomicFiles.write(junitXml, JunitXml.merge(junitFiles, results.stream()
+                        .filter(r -> r.property().equals(WORKER_CELL)).toList()));
+            }
+        } finally {
+            progress.finish();
+            Supervisor.cleanUp();
+        }
+        return new Outcome(results, log.toString());
+    }
+
+    /** The property name of the cell that records a backend's worker ending before its run was done. */
+    public static final String WORKER_CELL = "(worker)";
+
+    /**
+     * The worker side: runs the kit for one backend in this JVM, passing each cell to {@code sink} as it is decided,
+     * and returns the properties' statistics. JUnit XML, when {@code junitDir} is given, goes there.
+     */
+    static String runInProcess(RunSettings settings, ProviderInfo backend, Path junitDir,
+                               java.util.function.Consumer<PropertyResult> sink) {
+        System.setProperty(DiscoveredBackendsConformance.BACKENDS_PROPERTY, backend.linear() ? "none" : backend.name());
+        System.setProperty(DiscoveredLinearBackendsConformance.BACKENDS_PROPERTY,
+                backend.linear() ? backend.name() : "none");
+        System.setProperty("attest.tries", Integer.toString(settings.tries()));
+        System.setProperty("attest.seed", Long.toString(settings.seed()));
+        System.setProperty(TIMEOUT_PROPERTY, Integer.toString(settings.timeoutSeconds()));
+        if (settings.replay() != null) System.setProperty("attest.replay", settings.replay());
+        if (settings.reproduce() != null) {
+            System.setProperty(dev.attest.properties.engine.ReproduceCommand.TEMPLATE_PROPERTY, settings.reproduce());
+        }
+        Shard shard = Shard.parse(settings.shard());
         LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectClass(DiscoveredBackendsConformance.class),
-                        selectClass(DiscoveredLinearBackendsConformance.class));
+                .selectors(selectClass(backend.linear() ? DiscoveredLinearBackendsConformance.class
+                        : DiscoveredBackendsConformance.class));
+        if (settings.property() != null) {
+            builder.filters(org.junit.platform.launcher.MethodFilter.includeMethodNamePatterns(
+                    ".*#" + java.util.regex.Pattern.quote(settings.property()) + "(\\(.*\\))?"));
+        }
         if (!shard.whole()) {
             builder.configurationParameter("junit.jupiter.extensions.autodetection.enabled", "true")
                     .configurationParameter(ShardCondition.PARAMETER, shard.toString());
         }
         LauncherDiscoveryRequest request = builder.build();
         Launcher launcher = LauncherFactory.create();
-        Collector collector = new Collector(new Progress(progressOut, "check", expectedTotal));
+        Collector collector = new Collector(sink);
         List<TestExecutionListener> listeners = new ArrayList<>(List.of(collector));
-        if (junitXml != null) {
+        if (junitDir != null) {
             try {
-                Path dir = Files.createTempDirectory("attest-junit");
-                listeners.add(new LegacyXmlReportGeneratingListener(dir, new PrintWriter(System.err, true)));
-                collector.junitDir = dir;
+                Files.createDirectories(junitDir);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            listeners.add(new LegacyXmlReportGeneratingListener(junitDir, new PrintWriter(System.err, true)));
         }
-        ConsoleCapture.Captured<Void> captured;
-        try {
-            captured = ConsoleCapture.stdout(() -> {
-                launcher.execute(request, listeners.toArray(TestExecutionListener[]::new));
-                return null;
-            });
-        } finally {
-            collector.progress.finish();
-        }
-        if (junitXml != null) collector.moveJunitXml(junitXml);
-        return new Outcome(collector.results(), captured.stdout());
+        return ConsoleCapture.stdout(() -> {
+            launcher.execute(request, listeners.toArray(TestExecutionListener[]::new));
+            return null;
+        }).stdout();
     }
+
+    /** The kit's per-property timeout in seconds (see the properties module). */
+    static final String TIMEOUT_PROPERTY = "attest.timeout";
 
     /** Collects one cell per (property, backend) from launcher events. */
     static final class Collector implements TestExecutionListener {
         private final Map<String, PropertyResult> cells = new LinkedHashMap<>();
         private final List<PropertyResult> containerFailures = new ArrayList<>();
-        private final Progress progress;
+        private final java.util.function.Consumer<PropertyResult> sink;
         private TestPlan plan;
-        Path junitDir;
 
-        Collector(Progress progress) {
-            this.progress = progress;
+        Collector(java.util.function.Consumer<PropertyResult> sink) {
+            this.sink = sink;
         }
 
         @Override
@@ -113,26 +156,28 @@ public final class Conformance {
         public void executionFinished(TestIdentifier test, TestExecutionResult result) {
             if (!test.isTest()) {
                 if (result.getStatus() == TestExecutionResult.Status.FAILED) {
-                    containerFailures.add(new PropertyResult(backendOf(test), "(setup of " + test.getDisplayName()
-                            + ")", Status.FAIL, result.getThrowable().map(Conformance::describe).orElse("failed")));
+                    PropertyResult r = new PropertyResult(backendOf(test), "(setup of " + test.getDisplayName()
+                            + ")", Status.FAIL, result.getThrowable().map(Failures::describe).orElse("failed"));
+                    containerFailures.add(r);
+                    sink.accept(r);
                 }
                 return;
             }
-            String message = result.getThrowable().map(Throwable::getMessage).orElse(null);
+            String message = result.getThrowable().map(Throwable::getMessage).map(Conformance::withoutAssumptionPrefix)
+                    .orElse(null);
             switch (result.getStatus()) {
                 case SUCCESSFUL -> record(test, Status.PASS, null);
-                case ABORTED -> record(test, message != null && message.startsWith("unavailable") ? Status.UNAVAILABLE
-                        : message != null && message.startsWith("unsupported") ? Status.UNSUPPORTED
-                        : message != null && message.startsWith("xfail") ? Status.XFAIL : Status.SKIPPED, message);
-                case FAILED -> record(test, Status.FAIL, result.getThrowable().map(Conformance::describe).orElse(""));
+                case ABORTED -> record(test, abortedStatus(message), message);
+                case FAILED -> record(test, Status.FAIL, result.getThrowable().map(Failures::describe).orElse(""));
             }
         }
 
         private void record(TestIdentifier test, Status status, String message) {
             String property = test.getDisplayName().replace("()", "");
             String backend = backendOf(test);
-            cells.put(backend + "\u0000" + property, new PropertyResult(backend, property, status, message));
-            progress.step(backend + " " + property + ": " + status.label());
+            PropertyResult r = new PropertyResult(backend, property, status, message);
+            cells.put(backend + "\u0000" + property, r);
+            sink.accept(r);
         }
 
         private String backendOf(TestIdentifier test) {
@@ -144,23 +189,24 @@ public final class Conformance {
             all.addAll(containerFailures);
             return all;
         }
-
-        void moveJunitXml(Path target) {
-            try (var files = Files.list(junitDir)) {
-                Path xml = files.filter(p -> p.toString().endsWith(".xml")).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("the JUnit XML listener wrote no file"));
-                AtomicFiles.write(target, Files.readAllBytes(xml));
-                Files.delete(xml);
-                Files.deleteIfExists(junitDir);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
     }
 
-    static String describe(Throwable t) {
-        String message = t.getMessage() == null ? t.toString() : t.getMessage();
-        return t instanceof AssertionError ? message : t.getClass().getName() + ": " + message;
+    /**
+     * JUnit's {@code assumeTrue(condition, message)} prefixes its message with "Assumption failed: "; the kit's
+     * {@code unsupported:} / {@code unavailable:} / {@code xfail:} tags follow it.
+     */
+    static String withoutAssumptionPrefix(String message) {
+        String prefix = "Assumption failed: ";
+        return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    }
+
+    /** An aborted property's status from the kit's tag; an untagged abort is a skip (shown, never a pass). */
+    static Status abortedStatus(String message) {
+        if (message == null) return Status.SKIPPED;
+        if (message.startsWith("unavailable")) return Status.UNAVAILABLE;
+        if (message.startsWith("unsupported")) return Status.UNSUPPORTED;
+        if (message.startsWith("xfail")) return Status.XFAIL;
+        return Status.SKIPPED;
     }
 
     /** The backend × property matrix as aligned text. */
@@ -188,11 +234,12 @@ public final class Conformance {
             }
             out.append('\n');
         }
-        long pass = results.stream().filter(r -> r.status() == Status.PASS).count();
-        long fail = results.stream().filter(r -> r.status() == Status.FAIL).count();
-        long na = results.stream().filter(r -> r.status() == Status.UNSUPPORTED || r.status() == Status.UNAVAILABLE)
-                .count();
-        out.append(String.format("%n%d passed, %d failed, %d unsupported or unavailable%n", pass, fail, na));
+        Map<Status, Long> counts = new java.util.EnumMap<>(Status.class);
+        results.forEach(r -> counts.merge(r.status(), 1L, Long::sum));
+        out.append(String.format("%n%d passed, %d failed, %d unsupported, %d unavailable, %d expected failures,"
+                        + " %d skipped%n", counts.getOrDefault(Status.PASS, 0L), counts.getOrDefault(Status.FAIL, 0L),
+                counts.getOrDefault(Status.UNSUPPORTED, 0L), counts.getOrDefault(Status.UNAVAILABLE, 0L),
+                counts.getOrDefault(Status.XFAIL, 0L), counts.getOrDefault(Status.SKIPPED, 0L)));
         return out.toString();
     }
 }

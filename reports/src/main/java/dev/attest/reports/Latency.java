@@ -35,13 +35,17 @@ public final class Latency {
     private Latency() {
     }
 
-    private static ChainedOptionsBuilder options(BenchSettings s, Path jmhJson) {
+    private static ChainedOptionsBuilder options(BenchSettings s, Path jmhJson, int timeoutSeconds) {
         ChainedOptionsBuilder o = new OptionsBuilder().mode(Mode.AverageTime).timeUnit(TimeUnit.MILLISECONDS)
                 .forks(s.forks()).warmupIterations(s.warmupIterations())
                 .warmupTime(TimeValue.milliseconds(s.warmupMillis())).measurementIterations(s.measurementIterations())
                 .measurementTime(TimeValue.milliseconds(s.measurementMillis())).threads(s.threads())
                 .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "-Djava.awt.headless=true")
-                .verbosity(VerboseMode.SILENT).shouldFailOnError(true);
+                .verbosity(VerboseMode.SILENT).shouldFailOnError(true)
+                .timeout(TimeValue.seconds(timeoutSeconds));
+        // a fork instantiates only the backend it measures, as the worker that started it does
+        String providers = System.getProperty("attest.providers");
+        if (providers != null) o.jvmArgsAppend("-Dattest.providers=" + providers);
         if (jmhJson != null) {
             try {
                 java.nio.file.Files.createDirectories(jmhJson.toAbsolutePath().getParent());
@@ -55,9 +59,9 @@ public final class Latency {
 
     /** Measures {@code backend} on one configuration. */
     public static LatencyResult measure(String backend, ConfigInfo config, BenchSettings s, List<Path> jars,
-                                        Path jmhJson) {
+                                        Path jmhJson, int timeoutSeconds) {
         String jarPath = String.join(File.pathSeparator, jars.stream().map(p -> p.toAbsolutePath().toString()).toList());
-        var o = options(s, jmhJson).include(Pattern.quote(AttentionBench.class.getName()) + "\\.attention$")
+        var o = options(s, jmhJson, timeoutSeconds).include(Pattern.quote(AttentionBench.class.getName()) + "\\.attention$")
                 .param("backend", backend).param("config", ReportJson.MAPPER.writeValueAsString(config))
                 .param("jars", jarPath);
         return new LatencyResult(backend, config.name(), metric(run(o), "attention"));
@@ -65,7 +69,7 @@ public final class Latency {
 
     /** The calibration workload of this run. */
     public static Metric calibration(BenchSettings s, Path jmhJson) {
-        var o = options(s, jmhJson).include(Pattern.quote(CalibrationBench.class.getName()) + "\\.matmul$");
+        var o = options(s, jmhJson, 600).include(Pattern.quote(CalibrationBench.class.getName()) + "\\.matmul$");
         return metric(run(o), "calibration matmul 96x96");
     }
 

@@ -1,16 +1,14 @@
 package dev.attest.reports;
 
 import dev.attest.reports.model.AccuracyResult;
-import dev.attest.reports.model.ConfigInfo;
 import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LinearErrorPoint;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.Metric;
-import dev.attest.spi.AttentionBackend;
-import dev.attest.spi.Feature;
+import dev.attest.reports.model.MeasurementIssue;
+import dev.attest.reports.model.Status;
 import dev.attest.spi.LinearAttentionBackend;
 import dev.attest.spi.LinearBackends;
-import dev.attest.spi.UnsupportedFeatureException;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -18,88 +16,69 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** The accuracy sweep and the latency sweep over a shard's (backend, config) work items. */
+/** The measurements of a run: accuracy, latency and KV-cache decode in workers; the linear sweep and calibration here. */
 final class Measurements {
     private Measurements() {
     }
 
-    static List<AccuracyResult> accuracy(List<AttentionBackend> backends, Profile profile, Shard shard,
-                                         PrintWriter err) {
-        List<AccuracyResult> out = new ArrayList<>();
-        List<Runnable> work = new ArrayList<>();
-        for (AttentionBackend b : backends) {
-            if (b.unavailableReason().isPresent()) continue;
-            for (ConfigInfo c : profile.accuracyConfigs) {
-                if (shard.owns(b.name(), "accuracy:" + c.name())) work.add(() -> out.add(Accuracy.measure(b, c)));
-            }
-        }
-        Progress progress = new Progress(err, "accuracy", work.size());
-        int i = 0;
-        for (Runnable r : work) {
-            r.run();
-            AccuracyResult last = out.getLast();
-            progress.step(last.backend() + " " + last.config());
-            i++;
-        }
-        progress.finish();
-        return out;
-    }
-
-    /** Latency of every owned (backend, config); backends in {@code excluded} (failed conformance) get none. */
-    static List<LatencyResult> latency(List<AttentionBackend> backends, Set<String> excluded, Profile profile,
-                                       Shard shard, List<Path> jars, Path jmhDir, PrintWriter err) {
-        record Item(AttentionBackend backend, ConfigInfo config) {
-        }
-        List<Item> items = new ArrayList<>();
-        for (AttentionBackend b : backends) {
-            if (b.unavailableReason().isPresent() || excluded.contains(b.name())) continue;
-            for (ConfigInfo c : profile.allConfigs()) {
-                if (shard.owns(b.name(), "latency:" + c.name())) items.add(new Item(b, c));
-            }
-        }
-        List<LatencyResult> out = new ArrayList<>();
-        Progress progress = new Progress(err, "latency", items.size());
-        for (Item item : items) {
-            Path json = jmhDir == null ? null : jmhDir.resolve(item.backend().name() + "--" + item.config().name() + ".json");
-            out.add(Latency.measure(item.backend().name(), item.config(), profile.bench, jars, json));
-            progress.step(item.backend().name() + " " + item.config().name());
-        }
-        progress.finish();
-        return out;
+    /** What the measurement workers produced: figures, and the measurements not taken (with why). */
+    record Measured(List<AccuracyResult> accuracy, List<LatencyResult> latency, List<KvCachePoint> kvCache,
+                    List<MeasurementIssue> issues) {
     }
 
     /**
-     * KV-cache decode against recomputation for every owned backend that declares {@link Feature#KV_CACHE} and
-     * conforms (work item {@code backend/kv-cache}), at the profile's cached lengths, with the {@link Timing} loop.
+     * Accuracy (when {@code accuracy}) and latency with KV-cache decode (when {@code latency}) of each backend, each
+     * backend in a worker JVM of its own; backends in {@code excluded} (failed conformance) get no speed figure.
+     * A worker that ends early is a failed {@code (worker)} item of its backend; the others' figures stand.
      */
-    static List<KvCachePoint> kvCache(List<AttentionBackend> backends, Set<String> excluded, Profile profile,
-                                      Shard shard, PrintWriter err) {
-        List<AttentionBackend> owned = backends.stream().filter(b -> b.unavailableReason().isEmpty()
-                && !excluded.contains(b.name()) && b.capabilities().supports(Feature.KV_CACHE)
-                && shard.owns(b.name(), "kv-cache")).toList();
-        int[] lengths = profile.kvLengths();
-        int heads = profile == Profile.TINY ? 2 : 4, dim = profile == Profile.TINY ? 8 : 64;
-        List<KvCachePoint> out = new ArrayList<>();
-        Progress progress = new Progress(err, "kv-cache", owned.size() * lengths.length);
-        for (AttentionBackend b : owned) {
-            try {
-                // a discarded first point: the JIT compiles this backend's decode and recompute paths (in the
-                // background, on the same cores) before any figure is kept
-                KvDecode.measure(b, lengths[lengths.length - 1], heads, dim, profile.timing());
-            } catch (UnsupportedFeatureException e) {
-                // reported below, per length
-            }
-            for (int length : lengths) {
-                try {
-                    out.add(KvDecode.measure(b, length, heads, dim, profile.timing()));
-                } catch (UnsupportedFeatureException e) {
-                    err.println("attest: kv-cache: " + b.name() + " refused the decode step (" + e.getMessage() + ")");
-                }
-                progress.step(b.name() + " L=" + length);
-            }
+    static Measured measure(RunSettings settings, List<ProviderInfo> backends, Set<String> excluded, Profile profile,
+                            Shard shard, boolean accuracy, boolean latency, Path jmhDir, PrintWriter err) {
+        List<AccuracyResult> acc = new ArrayList<>();
+        List<LatencyResult> lat = new ArrayList<>();
+        List<KvCachePoint> kv = new ArrayList<>();
+        List<MeasurementIssue> issues = new ArrayList<>();
+        int expected = 0;
+        for (ProviderInfo b : backends) {
+            if (accuracy) expected += (int) profile.accuracyConfigs.stream()
+                    .filter(c -> shard.owns(b.name(), "accuracy:" + c.name())).count();
+            if (latency && !excluded.contains(b.name())) expected += (int) profile.allConfigs().stream()
+                    .filter(c -> shard.owns(b.name(), "latency:" + c.name())).count()
+                    + (b.features().contains("KV_CACHE") ? profile.kvLengths().length : 0);
         }
-        progress.finish();
-        return out;
+        Progress progress = new Progress(err, "measure", expected);
+        try {
+            for (ProviderInfo b : backends) {
+                boolean timed = latency && !excluded.contains(b.name());
+                if (!accuracy && !timed) continue;
+                WorkerRequest request = WorkerRequest.measure(settings, b, accuracy, timed,
+                        jmhDir == null ? null : jmhDir.toAbsolutePath().toString());
+                Supervisor.Outcome outcome = Supervisor.run(request, e -> {
+                    progress.step(e.describe());
+                    if (e.issue() != null && e.issue().status() == Status.FAIL) {
+                        err.println("attest: " + e.issue().message().lines().findFirst().orElse(""));
+                    }
+                });
+                for (WorkerEvent e : outcome.events()) {
+                    if (e.accuracy() != null) acc.add(e.accuracy());
+                    if (e.latency() != null) lat.add(e.latency());
+                    if (e.kvCache() != null) kv.add(e.kvCache());
+                    if (e.issue() != null) issues.add(e.issue());
+                    if (e.property() != null) {     // the worker failed outside any item
+                        issues.add(new MeasurementIssue(b.name(), e.property().property(), Status.FAIL,
+                                e.property().message()));
+                    }
+                }
+                if (!outcome.finished()) {
+                    issues.add(new MeasurementIssue(b.name(), Conformance.WORKER_CELL, Status.FAIL,
+                            b.name() + " " + outcome.failure()));
+                    err.println("attest: " + b.name() + " " + outcome.failure());
+                }
+            }
+        } finally {
+            progress.finish();
+            Supervisor.cleanUp();
+        }
+        return new Measured(acc, lat, kv, issues);
     }
 
     /**

@@ -4,17 +4,13 @@ import dev.attest.faults.Catalog;
 import dev.attest.faults.FaultDetection;
 import dev.attest.faults.KillMatrix;
 import dev.attest.reports.html.HtmlReport;
-import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.Environment;
-import dev.attest.reports.model.KvCachePoint;
-import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.LinearErrorPoint;
 import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.Report;
 import dev.attest.reports.model.ReportJson;
 import dev.attest.reports.model.RunInfo;
 import dev.attest.reports.model.Status;
-import dev.attest.spi.AttentionBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -73,34 +69,44 @@ public final class ReportCommand implements Callable<Integer> {
             err.println("attest: note: --kill-matrix is checked here but shown by shard 1's report (merge keeps"
                     + " shard 1's fault detection)");
         }
+        OutputPaths.checkDir("--out", out);
         FaultDetection given = killMatrix == null ? null : FaultsCommand.read(killMatrix);   // a bad file fails first
-        CheckCommand.Run check = CheckCommand.check(common, null, stdout, err);
+        CheckCommand.Run check = CheckCommand.check(common, null, null, null, profile.label(), stdout, err);
         // Fault detection is one work item, done by shard 1 (merge takes it from there), like the calibration.
         boolean faults = !noFaultDetection && shard.index() == 1;
         FaultDetection faultDetection = !faults ? null : given != null ? given
                 : FaultsCommand.run(Catalog.all(), check.report().run().seed(), KillMatrix.DEFAULT_TRIES, err);
-        List<AttentionBackend> backends = common.availableBackends(err);
+        check.selection().softmax().stream().filter(b -> !b.available()).forEach(b ->
+                err.println("attest: " + b.name() + " is unavailable, not measured: " + b.unavailableReason()));
         Set<String> failed = check.report().conformance().stream().filter(r -> r.status() == Status.FAIL)
                 .map(r -> r.backend()).collect(Collectors.toSet());
-        List<AccuracyResult> accuracy = Measurements.accuracy(backends, profile, shard, err);
         Path jmhDir = out.resolve("jmh");
-        List<LatencyResult> latency = noLatency ? List.of()
-                : Measurements.latency(backends, failed, profile, shard, common.jars, jmhDir, err);
+        Measurements.Measured measured = Measurements.measure(check.settings(), check.selection().availableSoftmax(),
+                failed, profile, shard, true, !noLatency, jmhDir, err);
         Metric calibration = noLatency ? null : Measurements.calibration(profile, shard, jmhDir);
-        List<KvCachePoint> kvCache = noLatency ? List.of() : Measurements.kvCache(backends, failed, profile, shard, err);
         List<LinearErrorPoint> linear = Measurements.linear(profile, shard, !noLatency, err);
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("report", profile.label(), check.report().run().seed(), common.tries,
                         shard.whole() ? null : shard.toString(), common.requested(), noLatency ? null : profile.bench),
-                check.report().backends(), profile.allConfigs(), check.report().conformance(), accuracy, latency,
-                calibration, kvCache, linear, faultDetection).canonical();
+                check.report().backends(), profile.allConfigs(), check.report().conformance(), measured.accuracy(),
+                measured.latency(), calibration, measured.kvCache(), linear, faultDetection, measured.issues())
+                .canonical();
         write(report, out);
         stdout.print(Conformance.matrix(report.conformance()));
         CheckCommand.printFailures(report, stdout);
         if (report.faultDetection() != null) FaultsCommand.printSummary(report.faultDetection(), stdout);
+        printNotMeasured(report, stdout);
         stdout.println("attest: report written to " + out.resolve("report.html").toAbsolutePath()
                 + " (data: " + out.resolve("report.json") + ")");
         return failed(report) ? AttestCli.FAILED : AttestCli.OK;
+    }
+
+    /** The workloads a backend does not declare: said once per backend, so nobody reads a missing row as a pass. */
+    static void printNotMeasured(Report report, PrintWriter out) {
+        report.measurementIssues().stream().filter(i -> i.status() == Status.UNSUPPORTED)
+                .collect(Collectors.groupingBy(i -> i.backend(), java.util.TreeMap::new, Collectors.toList()))
+                .forEach((backend, issues) -> out.println("attest: " + backend + ": not measured (unsupported): "
+                        + issues.stream().map(i -> i.item()).collect(Collectors.joining(", "))));
     }
 
     /** A report fails on a property failure or on a planted bug that survived every property. */

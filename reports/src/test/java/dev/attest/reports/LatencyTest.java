@@ -21,7 +21,7 @@ class LatencyTest {
         System.setProperty("jmh.ignoreLock", "true");
         var config = Profile.TINY.accuracyConfigs.getFirst();
         Path json = dir.resolve("jmh.json");
-        LatencyResult r = Latency.measure("cpu-naive", config, Profile.TINY.bench, List.of(), json);
+        LatencyResult r = Latency.measure("cpu-naive", config, Profile.TINY.bench, List.of(), json, 60);
         assertEquals("cpu-naive", r.backend());
         assertEquals("ms/op", r.metric().unit());
         assertEquals(Profile.TINY.bench.measurementIterations(), r.metric().samples().size());

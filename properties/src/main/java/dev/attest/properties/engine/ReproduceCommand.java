@@ -12,4 +12,17 @@ public interface ReproduceCommand {
     ReproduceCommand DEFAULT = key -> "./build test -Dattest.replay=" + key;
 
     String command(CaseKey key);
+
+    /**
+     * System property with the reproduce line of a run driven by another tool (the {@code attest} CLI sets an
+     * {@code attest check ... --replay} line): {@code {backend}}, {@code {property}} and {@code {key}} are filled in.
+     */
+    String TEMPLATE_PROPERTY = "attest.reproduce";
+
+    /** The template's line for this failure, or {@code fallback} when no template is set. */
+    static String fromTemplate(String backend, String property, CaseKey key, String fallback) {
+        String template = System.getProperty(TEMPLATE_PROPERTY);
+        if (template == null || template.isBlank()) return fallback;
+        return template.replace("{backend}", backend).replace("{property}", property).replace("{key}", key.toString());
+    }
 }

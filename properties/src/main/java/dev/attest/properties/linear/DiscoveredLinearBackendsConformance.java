@@ -31,6 +31,13 @@ public class DiscoveredLinearBackendsConformance extends LinearAttentionContract
         return backend;
     }
 
+    /** The kit's line, unless the run that drives this class says how its failures replay. */
+    @Override
+    protected String reproduceCommand(String property, dev.attest.properties.engine.CaseKey key) {
+        return dev.attest.properties.engine.ReproduceCommand.fromTemplate(backend.name(), property, key,
+                super.reproduceCommand(property, key));
+    }
+
     static Stream<Arguments> backends() {
         return selected().stream().map(b -> Arguments.of(Named.of(b.name(), b)));
     }

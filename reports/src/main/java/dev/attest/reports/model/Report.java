@@ -25,12 +25,15 @@ import java.util.List;
  * @param faultDetection  the kill matrix of the planted-bug catalog (a mutant per row, a property per cell), or null
  *                        when the run did not include it (absent from the JSON then; added in schema version 1 as an
  *                        optional field, so older readers ignore it)
+ * @param measurementIssues the measurements not taken: workloads a backend does not declare (unsupported) and those
+ *                        it failed on (a failure of the report); absent from the JSON when empty
  */
 public record Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
                      List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
                      List<LatencyResult> latency, Metric calibration, List<KvCachePoint> kvCache,
                      List<LinearErrorPoint> linearAttention,
-                     @JsonInclude(JsonInclude.Include.NON_NULL) FaultDetection faultDetection) {
+                     @JsonInclude(JsonInclude.Include.NON_NULL) FaultDetection faultDetection,
+                     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<MeasurementIssue> measurementIssues) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -42,6 +45,16 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
         latency = nonNull(latency);
         kvCache = nonNull(kvCache);
         linearAttention = nonNull(linearAttention);
+        measurementIssues = nonNull(measurementIssues);
+    }
+
+    /** A report without measurement issues. */
+    public Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
+                  List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
+                  List<LatencyResult> latency, Metric calibration, List<KvCachePoint> kvCache,
+                  List<LinearErrorPoint> linearAttention, FaultDetection faultDetection) {
+        this(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency, calibration, kvCache,
+                linearAttention, faultDetection, List.of());
     }
 
     /** A report without a fault-detection section. */
@@ -56,7 +69,13 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
     /** This report with {@code faultDetection} as its fault-detection section (null: none). */
     public Report withFaultDetection(FaultDetection faultDetection) {
         return new Report(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency,
-                calibration, kvCache, linearAttention, faultDetection);
+                calibration, kvCache, linearAttention, faultDetection, measurementIssues);
+    }
+
+    /** This report with {@code issues} as its measurement issues. */
+    public Report withMeasurementIssues(List<MeasurementIssue> issues) {
+        return new Report(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency,
+                calibration, kvCache, linearAttention, faultDetection, issues);
     }
 
     private static <T> List<T> nonNull(List<T> list) {
@@ -84,7 +103,9 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
                         .thenComparing(LinearErrorPoint::variant).thenComparingInt(LinearErrorPoint::length)
                         .thenComparingInt(LinearErrorPoint::features),
                         p -> p.backend() + "\u0000" + p.variant() + "\u0000" + p.length() + "\u0000" + p.features()),
-                faultDetection);
+                faultDetection,
+                sortedUnique(measurementIssues, Comparator.comparing(MeasurementIssue::backend)
+                        .thenComparing(MeasurementIssue::item), i -> i.backend() + "\u0000" + i.item()));
     }
 
     private static <T> List<T> sortedUnique(List<T> list, Comparator<T> order, java.util.function.Function<T, String> key) {
@@ -100,8 +121,10 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
         return out;
     }
 
+    /** Failed properties plus failed measurements: either makes the run red. */
     public long failures() {
-        return conformance.stream().filter(r -> r.status() == Status.FAIL).count();
+        return conformance.stream().filter(r -> r.status() == Status.FAIL).count()
+                + measurementIssues.stream().filter(i -> i.status() == Status.FAIL).count();
     }
 
     /** The planted bugs that no property killed (none when the report has no fault-detection section). */
@@ -112,5 +135,10 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
     /** Whether {@code backend} failed no property in this report. */
     public boolean conforms(String backend) {
         return conformance.stream().noneMatch(r -> r.backend().equals(backend) && r.status() == Status.FAIL);
+    }
+
+    /** The measurement issues that are failures. */
+    public List<MeasurementIssue> failedMeasurements() {
+        return measurementIssues.stream().filter(i -> i.status() == Status.FAIL).toList();
     }
 }

@@ -1,0 +1,101 @@
+package dev.attest.reports;
+
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.Layout;
+import dev.attest.reference.Tensor;
+import dev.attest.reports.model.ConfigInfo;
+import dev.attest.reports.model.MeasurementIssue;
+import dev.attest.reports.model.Status;
+import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Backends;
+import dev.attest.spi.Feature;
+import dev.attest.spi.UnsupportedFeatureException;
+
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The worker side of a measurement run for one backend: accuracy on the profile's configs, latency through JMH and
+ * KV-cache decode, each an item of its own. A workload that needs a feature the backend does not declare is an
+ * {@code unsupported} issue (shown, not silently dropped); one the backend throws on is a {@code FAIL} issue with
+ * its stack trace; either way the next item runs.
+ */
+final class WorkerMeasurements {
+    private WorkerMeasurements() {
+    }
+
+    static void run(WorkerRequest request, Consumer<WorkerEvent> emit) {
+        AttentionBackend backend = Backends.byName(request.backend().name());
+        RunSettings s = request.settings();
+        Profile profile = Profile.parse(s.profile());
+        Shard shard = Shard.parse(s.shard());
+        Items items = new Items(backend.name(), emit);
+        if (request.accuracy()) {
+            for (ConfigInfo c : profile.accuracyConfigs) {
+                String item = "accuracy:" + c.name();
+                if (!shard.owns(backend.name(), item) || items.unsupported(item, backend, c)) continue;
+                items.run(item, () -> emit.accept(WorkerEvent.of(Accuracy.measure(backend, c))));
+            }
+        }
+        if (!request.latency()) return;
+        Path jmhDir = request.jmhDir() == null ? null : Path.of(request.jmhDir());
+        for (ConfigInfo c : profile.allConfigs()) {
+            String item = "latency:" + c.name();
+            if (!shard.owns(backend.name(), item) || items.unsupported(item, backend, c)) continue;
+            items.run(item, () -> {
+                smokeCall(backend, c);    // the backend's own exception, which a failed JMH fork would not show
+                Path json = jmhDir == null ? null : jmhDir.resolve(backend.name() + "--" + c.name() + ".json");
+                emit.accept(WorkerEvent.of(Latency.measure(backend.name(), c, profile.bench, s.jars().stream()
+                        .map(Path::of).toList(), json, s.timeoutSeconds())));
+            });
+        }
+        if (!shard.owns(backend.name(), "kv-cache")) return;
+        if (!backend.capabilities().supports(Feature.KV_CACHE)) {
+            items.issue("kv-cache", Status.UNSUPPORTED, "unsupported: " + backend.name() + " does not declare KV_CACHE");
+            return;
+        }
+        int[] lengths = profile.kvLengths();
+        int heads = profile == Profile.TINY ? 2 : 4, dim = profile == Profile.TINY ? 8 : 64;
+        // a discarded first point: the JIT compiles this backend's decode and recompute paths before any is kept
+        items.run("kv-cache:warm-up", () -> KvDecode.measure(backend, lengths[lengths.length - 1], heads, dim,
+                profile.timing()));
+        for (int length : lengths) {
+            items.run("kv-cache:L=" + length, () -> emit.accept(WorkerEvent.of(KvDecode.measure(backend, length, heads,
+                    dim, profile.timing()))));
+        }
+    }
+
+    private static void smokeCall(AttentionBackend backend, ConfigInfo c) {
+        AttentionProblem problem = Workloads.problem(c, Accuracy.DATA_SEED);
+        Tensor out = problem.allocateOutput(Layout.BHSD);
+        backend.attention(problem, out);
+    }
+
+    /** Runs items, turning what a backend throws into an issue of that item. */
+    private record Items(String backend, Consumer<WorkerEvent> emit) {
+        void run(String item, Runnable work) {
+            try {
+                work.run();
+            } catch (UnsupportedFeatureException e) {
+                issue(item, Status.UNSUPPORTED, "unsupported: " + e.getMessage());
+            } catch (RuntimeException | Error e) {
+                issue(item, Status.FAIL, backend + " failed on " + item + ": " + Failures.describe(e));
+            }
+        }
+
+        /** Whether the workload needs a feature the backend does not declare (then said so as an issue). */
+        boolean unsupported(String item, AttentionBackend b, ConfigInfo c) {
+            AttentionProblem problem = Workloads.problem(c, Accuracy.DATA_SEED);
+            Set<Feature> missing = b.capabilities().missing(Feature.requiredBy(problem,
+                    problem.allocateOutput(Layout.BHSD)));
+            if (missing.isEmpty()) return false;
+            issue(item, Status.UNSUPPORTED, "unsupported: " + b.name() + " does not declare " + missing);
+            return true;
+        }
+
+        void issue(String item, Status status, String message) {
+            emit.accept(WorkerEvent.of(new MeasurementIssue(backend, item, status, message)));
+        }
+    }
+}
