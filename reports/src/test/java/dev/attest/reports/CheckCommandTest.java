@@ -8,8 +8,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CheckCommandTest {
@@ -82,5 +84,53 @@ class CheckCommandTest {
         assertTrue(cli.out().contains("FAIL planted-offset required_S7_agrees_with_the_oracle"), cli.out());
         assertTrue(cli.out().contains("shrunk"), cli.out());
         assertTrue(cli.out().contains("reproduce"), cli.out());
+        // the reproduce line is an attest command carrying the jar, and it replays exactly that case
+        String line = cli.out().lines().filter(l -> l.startsWith("reproduce")).findFirst().orElseThrow();
+        assertTrue(line.contains("./attest check --jar " + jar.toAbsolutePath() + " --backend planted-offset"
+                + " --property required_"), line);
+        String[] words = line.substring(line.indexOf("./attest check") + "./attest check".length()).trim().split(" ");
+        List<String> replay = new java.util.ArrayList<>(List.of("check", "--log", dir.resolve("log2.txt").toString()));
+        replay.addAll(List.of(words));
+        Cli again = Cli.run(replay.toArray(String[]::new));
+        assertEquals(1, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("1 failed") && again.out().contains("0 passed"), again.out());
+    }
+
+    @Test
+    void numericOptionsOutOfRangeAreExitTwoInOneLine() {
+        for (String[] args : new String[][]{{"--tries", "2147483647"}, {"--tries", "0"}, {"--timeout", "0"},
+                {"--timeout", "-5"}, {"--timeout", "999999"}}) {
+            Cli cli = Cli.run("check", "--backend", "cpu-naive", args[0], args[1]);
+            assertEquals(2, cli.code(), String.join(" ", args) + ": " + cli.err());
+            assertTrue(cli.err().startsWith("attest: " + args[0] + " must be between"), cli.err());
+            assertEquals(1, cli.err().trim().lines().count(), cli.err());
+        }
+    }
+
+    @Test
+    void anUnwritableOutputIsRefusedBeforeTheRunInOneLine() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        for (String option : new String[]{"--json", "--junit-xml", "--log"}) {
+            long start = System.nanoTime();
+            Cli cli = Cli.run("check", "--backend", "cpu-naive", option, file.resolve("under-a-file.json").toString());
+            assertEquals(2, cli.code(), option + ": " + cli.err());
+            assertTrue(cli.err().startsWith("attest: " + option + " "), cli.err());
+            assertEquals(1, cli.err().trim().lines().count(), cli.err());
+            assertFalse(cli.out().contains("passed"), "refused before any property ran: " + cli.out());
+            assertTrue(System.nanoTime() - start < 5_000_000_000L);
+        }
+        Cli dirAsFile = Cli.run("check", "--backend", "cpu-naive", "--json", dir.toString());
+        assertEquals(2, dirAsFile.code());
+        assertTrue(dirAsFile.err().contains("is a directory"), dirAsFile.err());
+        Cli report = Cli.run("report", "--out", file.toString());
+        assertEquals(2, report.code(), report.err());
+        assertTrue(report.err().startsWith("attest: --out " + file + ": exists and is not a directory"), report.err());
+    }
+
+    @Test
+    void replayNeedsOnePropertyAndOneBackend() {
+        Cli cli = Cli.run("check", "--replay", "edge:0");
+        assertEquals(2, cli.code());
+        assertTrue(cli.err().startsWith("attest: --replay needs --property"), cli.err());
     }
 }

@@ -106,6 +106,74 @@ class HostileBackendsTest {
                 + seconds + " s");
     }
 
+    /**
+     * A report over an honest backend that declares nothing (its undeclared workloads are shown as not measured) and
+     * one that throws (a failure of that backend): the report is written whole, the other backends are measured.
+     */
+    @Test
+    void aReportSkipsUndeclaredWorkloadsAndRecordsABackendThatThrows() throws Exception {
+        Path minimal = HostileJars.build(dir, Misbehaviour.MINIMAL), thrower = HostileJars.build(dir, Misbehaviour.THROW);
+        Cli cli = HostileJars.runCli(dir, List.of("report", "--profile", "tiny", "--no-fault-detection", "--out", "r",
+                "--jar", minimal.toString(), "--jar", thrower.toString(), "--backend", "cpu-naive",
+                "--backend", Misbehaviour.MINIMAL.backendName(), "--backend", Misbehaviour.THROW.backendName()));
+        assertEquals(1, cli.code(), cli.err() + cli.out());
+        Report report = ReportJson.read(dir.resolve("r/report.json"));
+        assertTrue(Files.exists(dir.resolve("r/report.html")));
+        String minimalName = Misbehaviour.MINIMAL.backendName(), throwName = Misbehaviour.THROW.backendName();
+        assertTrue(report.conformance().stream().filter(r -> r.backend().equals(minimalName))
+                .noneMatch(r -> r.status() == Status.FAIL), "an honest minimal backend fails nothing: "
+                + report.conformance().stream().filter(r -> r.backend().equals(minimalName)
+                && r.status() == Status.FAIL).map(PropertyResult::property).toList());
+        assertTrue(report.conformance().stream().anyMatch(r -> r.backend().equals(minimalName)
+                && r.status() == Status.UNSUPPORTED));
+        assertTrue(report.measurementIssues().stream().anyMatch(i -> i.backend().equals(minimalName)
+                && i.status() == Status.UNSUPPORTED && i.item().endsWith("-causal")), report.measurementIssues()
+                .toString());
+        assertTrue(report.accuracy().stream().anyMatch(a -> a.backend().equals(minimalName)),
+                "its declared workloads are measured");
+        assertTrue(report.measurementIssues().stream().anyMatch(i -> i.backend().equals(throwName)
+                && i.status() == Status.FAIL && i.message().contains("kernel launch failed")), report
+                .measurementIssues().toString());
+        assertTrue(report.latency().stream().anyMatch(l -> l.backend().equals("cpu-naive")));
+        assertTrue(cli.out().contains("not measured (unsupported)"), cli.out());
+    }
+
+    @Test
+    void aBackendNameThatIsAPathIsRefusedAndWritesNothingOutsideTheOutput() throws Exception {
+        Path jar = HostileJars.build(dir, Misbehaviour.PATH_IN_NAME);
+        Files.createDirectories(dir.resolve("a/b"));
+        Cli cli = HostileJars.runCli(dir.resolve("a/b"), List.of("bench", "--profile", "tiny", "--out", "o",
+                "--jar", jar.toString(), "--backend", "cpu-naive"));
+        assertEquals(1, cli.code(), cli.err() + cli.out());
+        assertTrue(cli.err().contains("has an invalid name '../../escaped'"), cli.err());
+        try (var files = Files.walk(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().contains("escaped")));
+        }
+    }
+
+    /** Ctrl-C (SIGTERM here) mid-run: the worker dies with the CLI and no temporary directory is left. */
+    @Test
+    void anInterruptedRunLeavesNoWorkerAndNoTemporaryDirectory() throws Exception {
+        Path jar = HostileJars.build(dir, Misbehaviour.HANG_IGNORING_INTERRUPTS);
+        List<Path> before = attestTempDirs();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), AttestCli.class.getName(), "check",
+                "--jar", jar.toString(), "--backend", Misbehaviour.HANG_IGNORING_INTERRUPTS.backendName()));
+        Process cli = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("out.txt").toFile()).start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (cli.descendants().findAny().isEmpty() && System.nanoTime() < deadline) Thread.sleep(100);
+        List<ProcessHandle> workers = cli.descendants().toList();
+        assertFalse(workers.isEmpty(), "a worker was started");
+        Thread.sleep(1500);
+        cli.destroy();
+        assertTrue(cli.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        for (ProcessHandle w : workers) {
+            w.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertEquals(before, attestTempDirs());
+    }
+
     private static List<Path> attestTempDirs() throws Exception {
         try (var files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             return files.filter(p -> p.getFileName().toString().startsWith("attest-run")).sorted().toList();

@@ -30,7 +30,11 @@ final class HostileJars {
         MUTATE_INPUT("naive.attention(problem, out); problem.query().data()[problem.query().offset()] += 1f; return;"),
         WRITE_OUTSIDE_VIEW("naive.attention(problem, out); float[] d = out.data(); d[d.length - 1] = 7f;"
                 + " if (out.offset() > 0) d[0] = 7f; return;"),
-        EXIT_IN_CONSTRUCTOR("");
+        EXIT_IN_CONSTRUCTOR(""),
+        /** A name that would climb out of an output directory if it became part of a file name. */
+        PATH_IN_NAME(""),
+        /** Not hostile: an honest backend that declares no feature at all and refuses every one it is asked for. */
+        MINIMAL("capabilities().requireAll(name(), dev.attest.spi.Feature.requiredBy(problem, out));");
 
         final String statements;
 
@@ -83,6 +87,8 @@ final class HostileJars {
 
     private static String source(Misbehaviour m) {
         String constructor = m == Misbehaviour.EXIT_IN_CONSTRUCTOR ? "System.exit(0);" : "";
+        String capabilities = m == Misbehaviour.MINIMAL ? "new Capabilities(java.util.EnumSet.noneOf("
+                + "dev.attest.spi.Feature.class), dev.attest.reference.Precision.FP32)" : "naive.capabilities()";
         return """
                 package hostile;
 
@@ -99,7 +105,7 @@ final class HostileJars {
 
                     @Override public String name() { return "%3$s"; }
 
-                    @Override public Capabilities capabilities() { return naive.capabilities(); }
+                    @Override public Capabilities capabilities() { return %5$s; }
 
                     @Override public void attention(AttentionProblem problem, Tensor out) {
                         if (problem != null) { %4$s }
@@ -107,6 +113,7 @@ final class HostileJars {
                     }
 
                     @Override public void layer(dev.attest.reference.LayerProblem problem, Tensor out) {
+                        capabilities().requireAll(name(), dev.attest.spi.Feature.requiredBy(problem));
                         naive.layer(problem, out);
                     }
 
@@ -120,7 +127,8 @@ final class HostileJars {
                         }
                     }
                 }
-                """.formatted(m.className(), constructor, m.backendName(), m.statements);
+                """.formatted(m.className(), constructor, m == Misbehaviour.PATH_IN_NAME ? "../../escaped"
+                : m.backendName(), m.statements, capabilities);
     }
 
     /** Runs the real CLI in a JVM of its own (its exit code is the process's), with a small heap. */
