@@ -4,10 +4,11 @@ import java.util.List;
 
 /**
  * What the jte template shows, all text already formatted (the template only lays it out). {@code faults} is null
- * when the report has no fault-detection section.
+ * when the report has no fault-detection section; {@code notMeasured} lists the workloads a backend does not declare.
  */
 public record HtmlModel(String title, String summary, boolean conforms, List<String[]> environment,
                         List<String> backends, List<MatrixRow> matrix, List<String[]> failures,
+                        List<String[]> notMeasured,
                         List<String[]> accuracyRows, String accuracyLatencySvg, List<String> pareto,
                         String scalingSvg, List<String[]> exponents, List<String[]> latencyRows,
                         String kvCacheSvg, List<String[]> kvRows, List<String[]> kvSlopes, String linearSvg,

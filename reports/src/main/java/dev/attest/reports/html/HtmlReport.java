@@ -55,8 +55,11 @@ public final class HtmlReport {
         List<HtmlModel.MatrixRow> matrix = new ArrayList<>();
         byProperty.forEach((p, cells) -> matrix.add(new HtmlModel.MatrixRow(p,
                 backends.stream().map(b -> cells.containsKey(b) ? cells.get(b).label() : "-").toList())));
-        List<String[]> failures = r.conformance().stream().filter(c -> c.status() == Status.FAIL)
-                .map(c -> new String[]{c.backend(), c.property(), c.message() == null ? "" : c.message()}).toList();
+        List<String[]> failures = new ArrayList<>(r.conformance().stream().filter(c -> c.status() == Status.FAIL)
+                .map(c -> new String[]{c.backend(), c.property(), c.message() == null ? "" : c.message()}).toList());
+        r.failedMeasurements().forEach(i -> failures.add(new String[]{i.backend(), i.item(), i.message()}));
+        List<String[]> notMeasured = r.measurementIssues().stream().filter(i -> i.status() == Status.UNSUPPORTED)
+                .map(i -> new String[]{i.backend(), i.item(), i.message()}).toList();
 
         Map<String, ConfigInfo> configs = new LinkedHashMap<>();
         r.configs().forEach(c -> configs.put(c.name(), c));
@@ -208,10 +211,14 @@ public final class HtmlReport {
                 r.calibration().unit());
         long fails = r.failures();
         String summary = String.format(Locale.ROOT, "%d backends, %d properties: %d passed, %d failed, %d unsupported"
-                        + " or unavailable", backends.size(), byProperty.size(),
+                        + " or unavailable, %d skipped%s", backends.size(), byProperty.size(),
                 r.conformance().stream().filter(c -> c.status() == Status.PASS).count(), fails,
-                r.conformance().stream().filter(c -> c.status() == Status.UNSUPPORTED || c.status() == Status.UNAVAILABLE).count());
-        return new HtmlModel("Attest report", summary, fails == 0, env, backends, matrix, failures, accuracyRows,
+                r.conformance().stream().filter(c -> c.status() == Status.UNSUPPORTED || c.status() == Status.UNAVAILABLE).count(),
+                r.conformance().stream().filter(c -> c.status() == Status.SKIPPED).count(),
+                r.failedMeasurements().isEmpty() ? "" : " (" + r.failedMeasurements().size() + " of the failures are"
+                        + " measurements)");
+        return new HtmlModel("Attest report", summary, fails == 0, env, backends, matrix, failures, notMeasured,
+                accuracyRows,
                 accuracySvg, pareto, scalingSvg, exponents, latencyRows, kvSvg, kvRows, kvSlopes, linearSvg, linearRows, calibration,
                 r.faultDetection() == null ? null : FaultSection.of(r.faultDetection()));
     }
