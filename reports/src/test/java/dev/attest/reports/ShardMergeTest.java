@@ -36,7 +36,7 @@ class ShardMergeTest {
     @Test
     void mergedShardReportsEqualASingleRun() throws Exception {
         Path killMatrix = java.nio.file.Files.writeString(dir.resolve("kill-matrix.json"),
-                dev.attest.faults.KillMatrixFiles.toJson(Fixtures.faults(9)));
+                dev.attest.faults.KillMatrixFiles.toJson(Fixtures.wholeCatalog()));
         String[] common = {"report", "--profile", "tiny", "--no-latency", "--backend", "cpu-naive", "--tries", "3",
                 "--kill-matrix", killMatrix.toString()};
         Report single = run(common, "whole", null);
