@@ -12,15 +12,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The kill matrix as files: {@code kill-matrix.json} (Jackson 3; format {@value FaultDetection#FORMAT}, the same
  * object as report.json's {@code faultDetection} section, documented in docs/report-schema.md) and
  * {@code kill-matrix.md} (a summary table and the catalog with its references). {@link #parse} refuses a file that
- * is not a kill matrix with one line that names the offending field.
+ * is not a kill matrix with one line that names the offending field; {@link #requireWholeCatalog} one that is not a
+ * matrix of the whole current catalog.
  */
 public final class KillMatrixFiles {
     private static final JsonMapper MAPPER = JsonMapper.builder()
@@ -73,7 +77,7 @@ public final class KillMatrixFiles {
                     + ", expected \"" + FaultDetection.FORMAT + "\" (write one with `attest faults` or"
                     + " `./build test -pl faults -am`)");
         }
-        Check check = new Check(name);
+        JsonFields check = new JsonFields(name);
         for (String field : List.of("seed", "tries", "seconds")) check.number(tree, field, field);
         JsonNode summary = check.object(tree, "summary", "summary");
         for (String field : List.of("mutants", "killed", "survived")) check.number(summary, field, "summary." + field);
@@ -99,6 +103,58 @@ public final class KillMatrixFiles {
         }
         consistent(name, matrix);
         return matrix;
+    }
+
+    /**
+     * Checks that {@code matrix} is a matrix of this Attest's whole catalog ({@link Catalog#all()}), as a report's
+     * fault-detection section must be: every mutant once, none unknown, each of its kit, and a cell for each property
+     * of its kit ({@link #properties}) and for nothing else. A matrix of part of the catalog ({@code attest faults
+     * --mutant}) or of another version's would otherwise stand for the whole, and an invented cell could claim a kill.
+     *
+     * @throws IllegalArgumentException {@code "<name>: ..."}, naming the first missing or unknown mutant or property
+     */
+    public static void requireWholeCatalog(String name, FaultDetection matrix) {
+        Map<String, Mutant> catalog = new LinkedHashMap<>();
+        Catalog.all().forEach(m -> catalog.put(m.id(), m));
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < matrix.mutants().size(); i++) {
+            MutantResult row = matrix.mutants().get(i);
+            String at = name + ": field mutants[" + i + "]";
+            Mutant mutant = catalog.get(row.id());
+            if (mutant == null) {
+                throw new IllegalArgumentException(at + ".id '" + row.id() + "' is not a mutant of this Attest's"
+                        + " catalog (see `attest faults --list`)");
+            }
+            if (!seen.add(row.id())) throw new IllegalArgumentException(at + ".id '" + row.id() + "' is given twice");
+            if (row.kit() != mutant.kit()) {
+                throw new IllegalArgumentException(at + ".kit is " + row.kit() + ", but the catalog's " + row.id()
+                        + " is judged by the " + mutant.kit() + " kit");
+            }
+            List<String> expected = properties(mutant.kit());
+            for (String property : expected) {
+                if (!row.results().containsKey(property)) {
+                    throw new IllegalArgumentException(at + ".results lacks " + property + ", a property of the "
+                            + mutant.kit() + " kit");
+                }
+            }
+            for (String property : row.results().keySet()) {
+                if (!expected.contains(property)) {
+                    throw new IllegalArgumentException(at + ".results." + property + " is not a property of the "
+                            + mutant.kit() + " kit");
+                }
+            }
+        }
+        for (String id : catalog.keySet()) {
+            if (!seen.contains(id)) {
+                throw new IllegalArgumentException(name + ": mutant " + id + " of the catalog is missing (" + seen.size()
+                        + " of " + catalog.size() + " given; a matrix of part of the catalog cannot stand for the whole)");
+            }
+        }
+    }
+
+    /** The cells a row of this kit holds: every required_ and optional_ property of the kit, by name. */
+    public static List<String> properties(Mutant.Kit kit) {
+        return KillMatrix.propertiesOf(kit).stream().map(java.lang.reflect.Method::getName).toList();
     }
 
     /** {@code mutants[3].results.required_S7_...outcome}: where in the file Jackson failed. */
@@ -137,41 +193,6 @@ public final class KillMatrixFiles {
             throw new IllegalArgumentException(name + ": field summary is " + s.mutants() + " mutants, " + s.killed()
                     + " killed, " + s.survived() + " survived, but the rows hold " + m.mutants().size() + " mutants, "
                     + killed + " killed");
-        }
-    }
-
-    /** Field checks that name the path of what is missing or of the wrong type. */
-    private record Check(String name) {
-        private JsonNode present(JsonNode parent, Object key, String path, String kind, boolean ok) {
-            JsonNode node = key instanceof Integer i ? parent.get(i) : parent.get((String) key);
-            if (node == null || node.isNull()) throw new IllegalArgumentException(name + ": field " + path + " is missing");
-            if (!ok) throw new IllegalArgumentException(name + ": field " + path + " is " + node + ", expected " + kind);
-            return node;
-        }
-
-        JsonNode object(JsonNode parent, Object key, String path) {
-            JsonNode n = key instanceof Integer i ? parent.get(i) : parent.get((String) key);
-            return present(parent, key, path, "an object", n != null && n.isObject());
-        }
-
-        JsonNode array(JsonNode parent, String key, String path) {
-            JsonNode n = parent.get(key);
-            return present(parent, key, path, "an array", n != null && n.isArray());
-        }
-
-        void string(JsonNode parent, String key, String path) {
-            JsonNode n = parent.get(key);
-            present(parent, key, path, "a string", n != null && n.isString());
-        }
-
-        void number(JsonNode parent, String key, String path) {
-            JsonNode n = parent.get(key);
-            present(parent, key, path, "a number", n != null && n.isNumber());
-        }
-
-        void bool(JsonNode parent, String key, String path) {
-            JsonNode n = parent.get(key);
-            present(parent, key, path, "true or false", n != null && n.isBoolean());
         }
     }
 

@@ -92,10 +92,15 @@ public final class FaultsCommand implements Callable<Integer> {
         }
     }
 
-    /** Reads a kill-matrix file written by the build or by {@code attest faults}, as a usage error when bad. */
+    /**
+     * Reads a kill-matrix file written by the build or by {@code attest faults} to stand as a report's fault-detection
+     * section, so it must be a matrix of the whole current catalog; a usage error when bad.
+     */
     static FaultDetection read(Path file) {
         try {
-            return KillMatrixFiles.read(file);
+            FaultDetection matrix = KillMatrixFiles.read(file);
+            KillMatrixFiles.requireWholeCatalog(file.toString(), matrix);
+            return matrix;
         } catch (IllegalArgumentException e) {
             throw new UsageException("--kill-matrix " + e.getMessage());
         }

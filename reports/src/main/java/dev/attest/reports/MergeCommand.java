@@ -1,11 +1,9 @@
 package dev.attest.reports;
 
-import dev.attest.faults.FaultDetection;
+import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
-import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.Report;
 import dev.attest.reports.model.ReportJson;
-import dev.attest.reports.model.RunInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -17,7 +15,11 @@ import java.util.concurrent.Callable;
 
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = {"Merges the reports of the shards of one run (--shard I/N on check, bench or report, spread"
-                + " over a CI matrix) into one report, equal to a single-machine run's, and renders its HTML."},
+                + " over a CI matrix) into one report, equal to a single-machine run's, and renders its HTML.",
+                "Refuses (exit 2) anything but every shard 1..N of one run, each once: a shard missing or given"
+                        + " twice, shards of different N, or of runs that differ in command, profile, seed, tries,"
+                        + " backend selection, bench settings, Attest version or backends seen; and a report that is"
+                        + " not a shard together with others."},
         footer = {"", "Example:", "  ./attest merge shard-1/report.json shard-2/report.json --out merged"})
 public final class MergeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "REPORT")
@@ -30,10 +32,13 @@ public final class MergeCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** A report to merge and the file it came from, which every refusal names. */
+    public record Part(String file, Report report) {
+    }
+
     @Override
     public Integer call() {
-        List<Report> parts = reports.stream().map(ReportJson::read).toList();
-        Report merged = merge(parts);
+        Report merged = merge(reports.stream().map(f -> new Part(f.toString(), ReportJson.read(f))).toList());
         ReportCommand.write(merged, out);
         spec.commandLine().getOut().print(Conformance.matrix(merged.conformance()));
         if (merged.faultDetection() != null) FaultsCommand.printSummary(merged.faultDetection(), spec.commandLine().getOut());
@@ -43,32 +48,17 @@ public final class MergeCommand implements Callable<Integer> {
     }
 
     /**
-     * Unions the shards' items. The shards must come from one run (same command, profile, seed, tries and shard
-     * count); the environment, calibration and fault-detection section come from shard 1 (or, for the latter two,
-     * from the first shard that has one). Latency of a backend that failed a property in any shard is dropped, as a
-     * single run would never have measured it.
+     * Unions the shards' items once they form a whole run ({@link ShardSet#complete}); the environment, calibration
+     * and fault-detection section are shard 1's, the work items it alone runs. Latency of a backend that failed a
+     * property in any shard is dropped, as a single run would never have measured it.
      */
-    public static Report merge(List<Report> parts) {
-        if (parts.isEmpty()) throw new UsageException("merge needs at least one report");
-        Report first = parts.stream().filter(p -> p.run() != null && (p.run().shard() == null
-                || p.run().shard().startsWith("1/"))).findFirst().orElse(parts.getFirst());
-        RunInfo run = first.run();
+    public static Report merge(List<Part> parts) {
+        List<Report> shards = ShardSet.complete(parts).stream().map(Part::report).toList();
+        Report first = shards.getFirst();
         List<Object> backends = new ArrayList<>(), configs = new ArrayList<>(), conformance = new ArrayList<>(),
                 accuracy = new ArrayList<>(), latency = new ArrayList<>(), kvCache = new ArrayList<>(),
                 linear = new ArrayList<>();
-        Metric calibration = null;
-        java.util.Set<String> seen = new java.util.TreeSet<>();
-        for (Report p : parts) {
-            RunInfo r = p.run();
-            if (run != null && r != null && (!r.command().equals(run.command()) || r.seed() != run.seed()
-                    || r.tries() != run.tries() || !java.util.Objects.equals(r.profile(), run.profile()))) {
-                throw new UsageException("cannot merge reports of different runs (command, profile, seed or tries"
-                        + " differ): " + r.command() + "/" + r.profile() + "/" + r.seed() + " vs " + run.command()
-                        + "/" + run.profile() + "/" + run.seed());
-            }
-            if (r != null && r.shard() != null && !seen.add(r.shard())) {
-                throw new UsageException("shard " + r.shard() + " is given twice");
-            }
+        for (Report p : shards) {
             backends.addAll(p.backends());
             configs.addAll(p.configs());
             conformance.addAll(p.conformance());
@@ -76,22 +66,15 @@ public final class MergeCommand implements Callable<Integer> {
             latency.addAll(p.latency());
             kvCache.addAll(p.kvCache());
             linear.addAll(p.linearAttention());
-            if (calibration == null) calibration = p.calibration();
         }
-        if (first.calibration() != null) calibration = first.calibration();
-        FaultDetection faultDetection = first.faultDetection() != null ? first.faultDetection()
-                : parts.stream().map(Report::faultDetection).filter(java.util.Objects::nonNull).findFirst().orElse(null);
         @SuppressWarnings("unchecked")
-        Report merged = new Report(Report.SCHEMA_VERSION, first.environment(),
-                run == null ? null : new RunInfo(run.command(), run.profile(), run.seed(), run.tries(), null,
-                        run.requested(), run.bench()),
-                (List) backends, (List) configs, (List) conformance, (List) accuracy, (List) latency, calibration,
-                (List) kvCache, (List) linear).canonical();
+        Report merged = new Report(Report.SCHEMA_VERSION, first.environment(), first.run().withShard(null),
+                (List) backends, (List) configs, (List) conformance, (List) accuracy, (List) latency,
+                first.calibration(), (List) kvCache, (List) linear).canonical();
         List<LatencyResult> kept = merged.latency().stream().filter(l -> merged.conforms(l.backend())).toList();
-        List<dev.attest.reports.model.KvCachePoint> keptKv = merged.kvCache().stream()
-                .filter(p -> merged.conforms(p.backend())).toList();
+        List<KvCachePoint> keptKv = merged.kvCache().stream().filter(p -> merged.conforms(p.backend())).toList();
         return new Report(merged.schemaVersion(), merged.environment(), merged.run(), merged.backends(),
                 merged.configs(), merged.conformance(), merged.accuracy(), kept, merged.calibration(),
-                keptKv, merged.linearAttention(), faultDetection);
+                keptKv, merged.linearAttention(), first.faultDetection());
     }
 }

@@ -1,7 +1,11 @@
 package dev.attest.reports;
 
+import dev.attest.faults.Catalog;
 import dev.attest.faults.FaultDetection;
+import dev.attest.faults.FaultDetection.Cell;
+import dev.attest.faults.FaultDetection.MutantResult;
 import dev.attest.faults.KillMatrixFiles;
+import dev.attest.faults.Mutant;
 import dev.attest.reports.model.Report;
 import dev.attest.reports.model.ReportJson;
 import org.junit.jupiter.api.Test;
@@ -9,7 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code attest faults} on a small subset of the catalog, and {@code attest report --kill-matrix}: the full matrix
- * runs once, in the faults module's KillMatrixTest, so these tests stay fast.
+ * {@code attest faults} on a small subset of the catalog, and {@code attest report --kill-matrix} on hand-made matrices
+ * of the whole catalog: the full matrix runs once, in the faults module's KillMatrixTest, so these tests stay fast.
  */
 class FaultsCommandTest {
     @TempDir
@@ -50,15 +57,25 @@ class FaultsCommandTest {
         assertEquals(5, matrix.tries());
         assertTrue(Files.readString(faults.resolve("kill-matrix.md")).startsWith("# Kill matrix"));
 
+        Cli part = Cli.run(report("--kill-matrix", faults.resolve("kill-matrix.json").toString()));
+        assertEquals(2, part.code(), "a matrix of part of the catalog cannot stand for the whole: " + part.out());
+        assertEquals("attest: --kill-matrix " + faults.resolve("kill-matrix.json") + ": mutant "
+                + firstOtherThan("scale-missing") + " of the catalog is missing (2 of " + Catalog.all().size()
+                + " given; a matrix of part of the catalog cannot stand for the whole)", part.err().strip());
+
+        FaultDetection whole = Fixtures.wholeCatalog();
+        Path file = Files.writeString(dir.resolve("whole.json"), KillMatrixFiles.toJson(whole));
         Path out = dir.resolve("report");
-        Cli report = Cli.run(report("--kill-matrix", faults.resolve("kill-matrix.json").toString(), "--out", out.toString()));
+        Cli report = Cli.run(report("--kill-matrix", file.toString(), "--out", out.toString()));
         assertEquals(0, report.code(), report.out() + report.err());
         assertFalse(report.err().contains("faults 1/"), "the matrix was read, not run: " + report.err());
-        assertTrue(report.out().contains("attest: fault detection: 2 of 2 planted bugs killed"), report.out());
+        int n = Catalog.all().size();
+        assertTrue(report.out().contains("attest: fault detection: " + n + " of " + n + " planted bugs killed"), report.out());
         Report written = ReportJson.read(out.resolve("report.json"));
-        assertEquals(matrix, written.faultDetection());
+        assertEquals(whole, written.faultDetection());
         String html = Files.readString(out.resolve("report.html"));
-        assertTrue(html.contains("Fault detection: 2 of 2 planted bugs killed in"), "the section, with the file's figures");
+        assertTrue(html.contains("Fault detection: " + n + " of " + n + " planted bugs killed in"),
+                "the section, with the file's figures");
         assertTrue(html.contains("<h3>Kill matrix, softmax kit</h3>"));
 
         Cli skipped = Cli.run(report("--no-fault-detection", "--out", dir.resolve("none").toString()));
@@ -68,12 +85,12 @@ class FaultsCommandTest {
 
     @Test
     void aSurvivingPlantedBugFailsTheReportAndSaysWhatItMeans() throws Exception {
-        Path file = Files.writeString(dir.resolve("survivor.json"), KillMatrixFiles.toJson(Fixtures.faults(0)));
+        Path file = Files.writeString(dir.resolve("survivor.json"), KillMatrixFiles.toJson(Fixtures.wholeCatalog("cache-stale")));
         Path out = dir.resolve("report");
         Cli cli = Cli.run(report("--kill-matrix", file.toString(), "--out", out.toString()));
         assertEquals(1, cli.code(), "cpu-naive conforms, but a planted bug survived: " + cli.out() + cli.err());
         assertTrue(cli.out().contains("attest: 1 planted bug SURVIVED every property; the suite has lost its teeth for it:\n"
-                + "  cache-stale: a stale cache: decodes not written"), cli.out());
+                + "  cache-stale: " + Catalog.select(List.of("cache-stale")).getFirst().description()), cli.out());
         assertTrue(Files.isRegularFile(out.resolve("report.html")), "the report is still written");
         assertEquals(1, ReportJson.read(out.resolve("report.json")).survivingMutants().size());
     }
@@ -109,6 +126,72 @@ class FaultsCommandTest {
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().startsWith("attest: --mutant: no mutant 'no-such-bug' in the catalog; known: "),
                 unknown.err());
+    }
+
+    /**
+     * The matrix given must be one of the whole current catalog: every mutant once, none invented, each of its kit,
+     * with a cell for each property of the kit and no other (an invented cell could claim a kill).
+     */
+    @Test
+    void aKillMatrixThatIsNotOfTheWholeCatalogIsRefusedNamingTheFirstMissingOrUnknownId() throws Exception {
+        FaultDetection whole = Fixtures.wholeCatalog();
+        List<MutantResult> rows = whole.mutants();
+        MutantResult first = rows.getFirst();
+        String kit = first.kit().name();
+
+        List<MutantResult> invented = new ArrayList<>(rows);
+        invented.add(MutantResult.of("invented-bug", first.kit(), "made up", "not located", 1, null, first.results()));
+        refused(invented, ": field mutants[" + rows.size() + "].id 'invented-bug' is not a mutant of this Attest's"
+                + " catalog (see `attest faults --list`)");
+
+        List<MutantResult> fewer = new ArrayList<>(rows);
+        MutantResult dropped = fewer.remove(3);
+        refused(fewer, ": mutant " + dropped.id() + " of the catalog is missing (" + fewer.size() + " of "
+                + rows.size() + " given; a matrix of part of the catalog cannot stand for the whole)");
+
+        List<MutantResult> twice = new ArrayList<>(rows);
+        twice.add(first);
+        refused(twice, ": field mutants[" + rows.size() + "].id '" + first.id() + "' is given twice");
+
+        Map<String, Cell> lacking = new LinkedHashMap<>(first.results());
+        String lost = lacking.keySet().stream().filter(p -> !first.killers().contains(p)).findFirst().orElseThrow();
+        lacking.remove(lost);
+        refused(replaceFirst(rows, cells(first, lacking)), ": field mutants[0].results lacks " + lost
+                + ", a property of the " + kit + " kit");
+
+        Map<String, Cell> extra = new LinkedHashMap<>(first.results());
+        extra.put("required_S99_a_property_nobody_wrote", first.results().get(first.killers().getFirst()));
+        refused(replaceFirst(rows, cells(first, extra)), ": field mutants[0].results.required_S99_a_property_nobody_wrote"
+                + " is not a property of the " + kit + " kit");
+
+        List<MutantResult> otherKit = replaceFirst(rows, MutantResult.of(first.id(), Mutant.Kit.LINEAR,
+                first.description(), first.reportedAt(), 1, null, first.results()));
+        refused(otherKit, ": field mutants[0].kit is LINEAR, but the catalog's " + first.id() + " is judged by the "
+                + kit + " kit");
+    }
+
+    private void refused(List<MutantResult> rows, String message) throws Exception {
+        FaultDetection m = FaultDetection.of(20261123, 100, 1, rows);
+        Path file = Files.writeString(dir.resolve("matrix.json"), KillMatrixFiles.toJson(m));
+        Cli cli = Cli.run(report("--kill-matrix", file.toString()));
+        assertEquals(2, cli.code(), cli.out() + cli.err());
+        assertEquals("attest: --kill-matrix " + file + message, cli.err().strip());
+        assertFalse(cli.out().contains("attest: conformance of"), "refused before the check ran: " + cli.out());
+    }
+
+    private static MutantResult cells(MutantResult row, Map<String, Cell> cells) {
+        return MutantResult.of(row.id(), row.kit(), row.description(), row.reportedAt(), row.seconds(), null, cells);
+    }
+
+    private static List<MutantResult> replaceFirst(List<MutantResult> rows, MutantResult first) {
+        List<MutantResult> out = new ArrayList<>(rows);
+        out.set(0, first);
+        return out;
+    }
+
+    /** The first mutant of the catalog, other than {@code id}. */
+    private static String firstOtherThan(String id) {
+        return Catalog.all().stream().map(Mutant::id).filter(m -> !m.equals(id)).findFirst().orElseThrow();
     }
 
     @Test

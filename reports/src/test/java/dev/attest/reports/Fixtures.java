@@ -1,9 +1,11 @@
 package dev.attest.reports;
 
+import dev.attest.faults.Catalog;
 import dev.attest.faults.FaultDetection;
 import dev.attest.faults.FaultDetection.Cell;
 import dev.attest.faults.FaultDetection.MutantResult;
 import dev.attest.faults.FaultDetection.Outcome;
+import dev.attest.faults.KillMatrixFiles;
 import dev.attest.faults.Mutant;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.BackendInfo;
@@ -111,6 +113,38 @@ final class Fixtures {
         MutantResult linear = row("linear-no-normaliser", Mutant.Kit.LINEAR, "forgets to divide by q·z", "not located",
                 cells(L3, survived(), L1, killed(1, "linear B=1 S=1", 1)));
         return FaultDetection.of(20261123, 100, 61.47, List.of(scale, stale, swapped, linear));
+    }
+
+    /**
+     * A kill matrix of the whole current catalog, as {@code attest report --kill-matrix} requires: a cell for every
+     * property of each mutant's kit, each mutant killed by its pinned property (or its kit's first) and surviving
+     * the rest; the mutants named in {@code survivors} survive every property.
+     */
+    static FaultDetection wholeCatalog(String... survivors) {
+        List<MutantResult> rows = new ArrayList<>();
+        for (Mutant m : Catalog.all()) {
+            List<String> properties = KillMatrixFiles.properties(m.kit());
+            String killer = m.expectedKiller() != null ? m.expectedKiller() : properties.getFirst();
+            Map<String, Cell> cells = new LinkedHashMap<>();
+            for (String p : properties) {
+                cells.put(p, p.equals(killer) && !List.of(survivors).contains(m.id()) ? killed(4, "B=1 Hq=1 Sq=1 Skv=2 D=1", 2)
+                        : survived());
+            }
+            rows.add(MutantResult.of(m.id(), m.kit(), m.description(), m.reportedAt(), 1.0, null, cells));
+        }
+        return FaultDetection.of(20261123, 100, 42.0, rows);
+    }
+
+    /** {@code report} as shard {@code shard} ("I/N") of its run. */
+    static Report shard(Report report, String shard) {
+        return withRun(report, report.run().withShard(shard));
+    }
+
+    /** {@code report} with {@code run} as its run section. */
+    static Report withRun(Report report, RunInfo run) {
+        return new Report(report.schemaVersion(), report.environment(), run, report.backends(), report.configs(),
+                report.conformance(), report.accuracy(), report.latency(), report.calibration(), report.kvCache(),
+                report.linearAttention(), report.faultDetection());
     }
 
     /** {@code report} with {@code faults} as its fault-detection section. */

@@ -5,9 +5,11 @@ import dev.attest.reports.model.ReportJson;
 import dev.attest.reports.model.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -76,12 +78,56 @@ class ReportJsonTest {
         assertTrue(older.getMessage().contains("schema version 0 is older than this Attest's 1"), older.getMessage());
         var none = assertThrows(UsageException.class, () -> ReportJson.parse("a.json", "[1, 2]"));
         assertTrue(none.getMessage().contains("not an Attest report"), none.getMessage());
-        var wrongType = assertThrows(UsageException.class,
-                () -> ReportJson.parse("w.json", "{\"schemaVersion\": 1, \"conformance\": 3}"));
-        assertTrue(wrongType.getMessage().startsWith("w.json: malformed Attest report"), wrongType.getMessage());
-        var emptyFaults = assertThrows(UsageException.class,
-                () -> ReportJson.parse("f.json", "{\"schemaVersion\": 1, \"faultDetection\": {}}"));
-        assertTrue(emptyFaults.getMessage().startsWith("f.json: faultDetection: field format is missing"),
-                emptyFaults.getMessage());
+        ObjectNode wrong = valid();
+        wrong.put("conformance", 3);
+        var wrongType = assertThrows(UsageException.class, () -> ReportJson.parse("w.json", wrong.toString()));
+        assertEquals("w.json: field conformance is 3, expected an array", wrongType.getMessage());
+        ObjectNode badStatus = valid();
+        ((ObjectNode) badStatus.get("conformance").get(0)).put("status", "GREEN");
+        var malformedField = assertThrows(UsageException.class, () -> ReportJson.parse("s.json", badStatus.toString()));
+        assertTrue(malformedField.getMessage().startsWith("s.json: malformed Attest report"), malformedField.getMessage());
+        ObjectNode emptyFaults = valid();
+        emptyFaults.putObject("faultDetection");
+        var faults = assertThrows(UsageException.class, () -> ReportJson.parse("f.json", emptyFaults.toString()));
+        assertTrue(faults.getMessage().startsWith("f.json: faultDetection: field format is missing"), faults.getMessage());
+    }
+
+    /**
+     * A field that every writer writes is required: without it the binder would default it to empty, and a cut or
+     * hand-made file (a bare {@code {"schemaVersion": 1}}) would read as a complete report with nothing wrong in it.
+     */
+    @Test
+    void aReportWithoutARequiredFieldIsRefusedNamingTheFileAndTheField() {
+        var bare = assertThrows(UsageException.class, () -> ReportJson.parse("b.json", "{\"schemaVersion\": 1}"));
+        assertEquals("b.json: field environment is missing", bare.getMessage());
+        for (String field : List.of("environment", "run", "backends", "configs", "conformance", "accuracy", "latency",
+                "calibration", "kvCache", "linearAttention")) {
+            ObjectNode tree = valid();
+            tree.remove(field);
+            var e = assertThrows(UsageException.class, () -> ReportJson.parse("r.json", tree.toString()), field);
+            assertEquals("r.json: field " + field + " is missing", e.getMessage());
+        }
+        for (String[] nested : List.of(new String[]{"run", "seed"}, new String[]{"run", "shard"},
+                new String[]{"environment", "attestVersion"})) {
+            ObjectNode tree = valid();
+            ((ObjectNode) tree.get(nested[0])).remove(nested[1]);
+            var e = assertThrows(UsageException.class, () -> ReportJson.parse("r.json", tree.toString()));
+            assertEquals("r.json: field " + nested[0] + "." + nested[1] + " is missing", e.getMessage());
+        }
+        ObjectNode cell = valid();
+        ((ObjectNode) cell.get("conformance").get(2)).remove("status");
+        assertEquals("r.json: field conformance[2].status is missing",
+                assertThrows(UsageException.class, () -> ReportJson.parse("r.json", cell.toString())).getMessage());
+        ObjectNode score = valid();
+        ((ObjectNode) score.get("latency").get(0).get("metric")).putNull("score");
+        assertEquals("r.json: field latency[0].metric.score is missing",
+                assertThrows(UsageException.class, () -> ReportJson.parse("r.json", score.toString())).getMessage());
+        ObjectNode noCalibration = valid();
+        noCalibration.putNull("calibration");
+        assertNull(ReportJson.parse("r.json", noCalibration.toString()).calibration(), "null is no calibration run");
+    }
+
+    private static ObjectNode valid() {
+        return (ObjectNode) ReportJson.MAPPER.readTree(ReportJson.toJson(Fixtures.report(0.001, 0.5, Status.PASS, 0.5)));
     }
 }

@@ -15,4 +15,9 @@ import java.util.List;
  */
 public record RunInfo(String command, String profile, long seed, int tries, String shard, List<String> requested,
                       BenchSettings bench) {
+
+    /** The same run as shard {@code shard} ("I/N"), or as a whole run when null. */
+    public RunInfo withShard(String shard) {
+        return new RunInfo(command, profile, seed, tries, shard, requested, bench);
+    }
 }
