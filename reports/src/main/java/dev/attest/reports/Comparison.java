@@ -3,6 +3,7 @@ package dev.attest.reports;
 import dev.attest.faults.FaultDetection;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.BackendInfo;
+import dev.attest.reports.model.MeasurementIssue;
 import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.PropertyResult;
@@ -72,6 +73,7 @@ final class Comparison {
         backends(base, fresh, f);
         conformance(base, fresh, f);
         accuracy(base, fresh, f);
+        measurementIssues(base, fresh, f);
         faultDetection(base, fresh, f);
         if (base.calibration() != null && fresh.calibration() == null) {
             f.missing("calibration", "benchmark", ms(base.calibration().score()));
@@ -122,6 +124,21 @@ final class Comparison {
         }
         f.missing(base.conformance(), fresh.conformance(), Comparison::cell,
                 r -> new Gone(r.backend(), "`" + r.property() + "`", r.status().label()));
+    }
+
+    /**
+     * A measurement that newly fails is a regression, like a property. One newly not measured (unsupported) needs no
+     * rule of its own: its figure in BASE is missing from NEW.
+     */
+    private static void measurementIssues(Report base, Report fresh, Findings f) {
+        Map<String, MeasurementIssue> before = index(base.measurementIssues(), i -> i.backend() + " / " + i.item());
+        for (MeasurementIssue i : fresh.measurementIssues()) {
+            MeasurementIssue old = before.get(i.backend() + " / " + i.item());
+            if (i.status() == Status.FAIL && (old == null || old.status() != Status.FAIL)) {
+                f.regressions.add(row("measurement fails", i.backend(), i.item(), old == null ? "measured"
+                        : old.status().label(), "FAIL"));
+            }
+        }
     }
 
     private static String cell(PropertyResult r) {

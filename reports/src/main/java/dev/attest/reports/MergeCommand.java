@@ -57,7 +57,7 @@ public final class MergeCommand implements Callable<Integer> {
         Report first = shards.getFirst();
         List<Object> backends = new ArrayList<>(), configs = new ArrayList<>(), conformance = new ArrayList<>(),
                 accuracy = new ArrayList<>(), latency = new ArrayList<>(), kvCache = new ArrayList<>(),
-                linear = new ArrayList<>();
+                linear = new ArrayList<>(), issues = new ArrayList<>();
         for (Report p : shards) {
             backends.addAll(p.backends());
             configs.addAll(p.configs());
@@ -66,15 +66,16 @@ public final class MergeCommand implements Callable<Integer> {
             latency.addAll(p.latency());
             kvCache.addAll(p.kvCache());
             linear.addAll(p.linearAttention());
+            issues.addAll(p.measurementIssues());
         }
         @SuppressWarnings("unchecked")
         Report merged = new Report(Report.SCHEMA_VERSION, first.environment(), first.run().withShard(null),
                 (List) backends, (List) configs, (List) conformance, (List) accuracy, (List) latency,
-                first.calibration(), (List) kvCache, (List) linear).canonical();
+                first.calibration(), (List) kvCache, (List) linear, null, (List) issues).canonical();
         List<LatencyResult> kept = merged.latency().stream().filter(l -> merged.conforms(l.backend())).toList();
         List<KvCachePoint> keptKv = merged.kvCache().stream().filter(p -> merged.conforms(p.backend())).toList();
         return new Report(merged.schemaVersion(), merged.environment(), merged.run(), merged.backends(),
                 merged.configs(), merged.conformance(), merged.accuracy(), kept, merged.calibration(),
-                keptKv, merged.linearAttention(), first.faultDetection());
+                keptKv, merged.linearAttention(), first.faultDetection(), merged.measurementIssues());
     }
 }
