@@ -49,7 +49,8 @@ public final class ReportCommand implements Callable<Integer> {
     boolean noFaultDetection;
 
     @Option(names = "--kill-matrix", paramLabel = "FILE", description = "show this kill matrix (the kill-matrix.json"
-            + " the build writes in faults/target, or attest faults writes) instead of running it again")
+            + " the build writes in faults/target, or attest faults writes) instead of running it again; it must be"
+            + " of the whole current catalog (every mutant, every applicable property)")
     Path killMatrix;
 
     @picocli.CommandLine.Spec
