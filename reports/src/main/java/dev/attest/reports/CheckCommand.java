@@ -12,7 +12,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -98,9 +97,9 @@ public final class CheckCommand implements Callable<Integer> {
         int expected = property != null ? selection.all().size()
                 : (names.size() * CommonOptions.PROPERTY_COUNT_HINT
                 + linearNames.size() * CommonOptions.LINEAR_PROPERTY_COUNT_HINT) / shard.count();
-        Conformance.Outcome outcome = Conformance.run(settings, selection.all(), junitXml, err, expected);
-        List<PropertyResult> results = new ArrayList<>(outcome.results());
-        results.addAll(selection.failures());
+        Conformance.Outcome outcome = Conformance.run(settings, selection.all(), selection.failures(), junitXml, err,
+                expected);
+        List<PropertyResult> results = outcome.results();
         if (property != null && outcome.results().stream().noneMatch(r -> r.property().equals(property))) {
             throw new UsageException("--property " + property + ": no such property in the kit (the names are the"
                     + " rows of `attest check`'s matrix)");
@@ -110,7 +109,7 @@ public final class CheckCommand implements Callable<Integer> {
                         common.requested(), null),
                 CommonOptions.infos(selection.all()), List.of(), results, List.of(), List.of(), null, List.of(),
                 List.of()).canonical();
-        return new Run(report, new Conformance.Outcome(results, outcome.log()), selection, settings);
+        return new Run(report, outcome, selection, settings);
     }
 
     /**

@@ -46,30 +46,35 @@ public final class Conformance {
     /**
      * Runs the suite over {@code backends}, each in a worker JVM of its own ({@link Supervisor}): a backend that ends,
      * exhausts or crashes its JVM, or hangs, gets a failing {@code (worker)} cell saying so, keeps the cells it
-     * finished, and the other backends run as usual.
+     * finished, and the other backends run as usual. {@code discoveryFailures} (providers that could not be
+     * instantiated) are part of the outcome and of the JUnit XML.
      */
-    public static Outcome run(RunSettings settings, List<ProviderInfo> backends, Path junitXml, PrintWriter progressOut,
-                              int expectedTotal) {
+    public static Outcome run(RunSettings settings, List<ProviderInfo> backends, List<PropertyResult> discoveryFailures,
+                              Path junitXml, PrintWriter progressOut, int expectedTotal) {
         Progress progress = new Progress(progressOut, "check", expectedTotal);
-        List<PropertyResult> results = new ArrayList<>();
+        List<PropertyResult> results = new ArrayList<>(discoveryFailures),
+                withoutXml = new ArrayList<>(discoveryFailures);
         List<Path> junitFiles = new ArrayList<>();
         StringBuilder log = new StringBuilder();
         try {
             for (ProviderInfo backend : backends) {
                 Supervisor.Outcome outcome = Supervisor.run(WorkerRequest.conformance(settings, backend),
                         e -> progress.step(e.describe()));
-                outcome.events().stream().map(WorkerEvent::property).filter(java.util.Objects::nonNull)
-                        .forEach(results::add);
+                List<PropertyResult> cells = new ArrayList<>(outcome.events().stream().map(WorkerEvent::property)
+                        .filter(java.util.Objects::nonNull).toList());
                 if (!outcome.finished()) {
-                    results.add(new PropertyResult(backend.name(), WORKER_CELL, Status.FAIL,
+                    cells.add(new PropertyResult(backend.name(), WORKER_CELL, Status.FAIL,
                             backend.name() + " " + outcome.failure()));
                 }
+                results.addAll(cells);
                 junitFiles.addAll(outcome.junitXml());
+                // a worker that ended early wrote no XML: its cells go into the merged file's own suite
+                withoutXml.addAll(outcome.junitXml().isEmpty() ? cells : cells.stream()
+                        .filter(r -> r.property().equals(WORKER_CELL)).toList());
                 log.append(outcome.log());
             }
             if (junitXml != null) {
-                AtomicFiles.write(junitXml, JunitXml.merge(junitFiles, results.stream()
-                        .filter(r -> r.property().equals(WORKER_CELL)).toList()));
+                AtomicFiles.write(junitXml, JunitXml.merge(junitFiles, withoutXml));
             }
         } finally {
             progress.finish();

@@ -1,6 +1,7 @@
 package dev.attest.reports;
 
 import dev.attest.reports.model.PropertyResult;
+import dev.attest.reports.model.Status;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -18,14 +19,15 @@ import java.util.List;
 
 /**
  * One JUnit XML file from the workers' files (one {@code <testsuite>} each, as JUnit's legacy reporter writes them),
- * under a {@code <testsuites>} root, plus a suite of the workers that ended early: a CI that reads only the XML sees
- * those failures too, not just the properties that happened to finish.
+ * under a {@code <testsuites>} root, plus a suite of the cells no worker's file holds: the {@code (worker)} and
+ * {@code (discovery)} failures and the cells of a worker that ended before writing its file. A CI that reads only the
+ * XML sees those too, not just the properties that happened to finish.
  */
 final class JunitXml {
     private JunitXml() {
     }
 
-    static String merge(List<Path> files, List<PropertyResult> workerFailures) {
+    static String merge(List<Path> files, List<PropertyResult> cells) {
         try {
             DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
             factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
@@ -37,22 +39,26 @@ final class JunitXml {
                 Element suite = builder.parse(file.toFile()).getDocumentElement();
                 root.appendChild(out.importNode(suite, true));
             }
-            if (!workerFailures.isEmpty()) {
+            if (!cells.isEmpty()) {
                 Element suite = out.createElement("testsuite");
                 suite.setAttribute("name", "attest workers");
-                suite.setAttribute("tests", Integer.toString(workerFailures.size()));
-                suite.setAttribute("failures", Integer.toString(workerFailures.size()));
+                suite.setAttribute("tests", Integer.toString(cells.size()));
+                suite.setAttribute("failures", Long.toString(cells.stream().filter(r -> r.status() == Status.FAIL)
+                        .count()));
                 suite.setAttribute("errors", "0");
-                suite.setAttribute("skipped", "0");
-                for (PropertyResult r : workerFailures) {
+                suite.setAttribute("skipped", Long.toString(cells.stream().filter(r -> r.status() != Status.FAIL
+                        && r.status() != Status.PASS).count()));
+                for (PropertyResult r : cells) {
                     Element test = out.createElement("testcase");
                     test.setAttribute("name", r.property());
                     test.setAttribute("classname", r.backend());
-                    Element failure = out.createElement("failure");
-                    String firstLine = r.message() == null ? "failed" : r.message().lines().findFirst().orElse("failed");
-                    failure.setAttribute("message", firstLine);
-                    failure.setTextContent(r.message());
-                    test.appendChild(failure);
+                    if (r.status() != Status.PASS) {
+                        Element outcome = out.createElement(r.status() == Status.FAIL ? "failure" : "skipped");
+                        String text = r.message() == null ? r.status().label() : r.message();
+                        outcome.setAttribute("message", text.lines().findFirst().orElse(r.status().label()));
+                        outcome.setTextContent(text);
+                        test.appendChild(outcome);
+                    }
                     suite.appendChild(test);
                 }
                 root.appendChild(suite);

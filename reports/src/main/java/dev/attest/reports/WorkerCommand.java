@@ -46,7 +46,7 @@ public final class WorkerCommand implements Callable<Integer> {
                     case WorkerRequest.DISCOVER -> discover(request.skip(), emit);
                     case WorkerRequest.CONFORMANCE -> Files.writeString(dir.resolve(STATISTICS),
                             Conformance.runInProcess(request.settings(), request.backend(), dir.resolve(JUNIT),
-                                    r -> emit.accept(WorkerEvent.of(r))));
+                                    r -> cell(r, emit)));
                     case WorkerRequest.MEASURE -> WorkerMeasurements.run(request, emit);
                     default -> throw new IllegalArgumentException("unknown worker task " + request.task());
                 }
@@ -59,6 +59,24 @@ public final class WorkerCommand implements Callable<Integer> {
         }
         return AttestCli.OK;
     }
+
+    /**
+     * Passes a cell on. After a property that timed out the worker stops: its thread may still be running the
+     * backend (one that ignores interrupts cannot be stopped), so no later property could be trusted, and every one
+     * of them could hang as long again. The rest are not run, and a {@code (worker)} cell says so.
+     */
+    private static void cell(PropertyResult r, Emitter emit) {
+        emit.accept(WorkerEvent.of(r));
+        if (r.status() != Status.FAIL || r.message() == null || !r.message().contains(KIT_TIMEOUT_TAG)) return;
+        emit.accept(WorkerEvent.of(new PropertyResult(r.backend(), Conformance.WORKER_CELL, Status.FAIL, r.backend()
+                + " hung in " + r.property() + ": the worker stopped there, since a thread that ignores interrupts"
+                + " cannot be stopped; the properties after it were not run")));
+        emit.accept(WorkerEvent.done());
+        Runtime.getRuntime().halt(AttestCli.OK);
+    }
+
+    /** What the kit's timeout failure says (the properties module's PropertyTimeout). */
+    static final String KIT_TIMEOUT_TAG = "(attest.timeout)";
 
     /**
      * Instantiates each provider of both SPIs in turn, saying which one it is about to run first: if that one ends

@@ -85,7 +85,8 @@ class HostileBackendsTest {
 
         String junit = Files.readString(dir.resolve("out/junit.xml"));
         assertTrue(junit.startsWith("<?xml") && junit.contains("<testsuites>")
-                && junit.contains("classname=\"hostile-exit-zero\""), junit.substring(0, Math.min(400, junit.length())));
+                && junit.contains("classname=\"hostile-exit-zero\"") && junit.contains("hostile.HostileExitInConstructor"),
+                junit.substring(0, Math.min(400, junit.length())));
         assertTrue(Files.size(dir.resolve("out/check.log")) > 0);
         assertEquals(tempBefore, attestTempDirs(), "no attest-run directory is left in the temporary directory");
     }
