@@ -177,6 +177,11 @@ public final class CacheCases implements Arbitrary<CacheCase> {
     }
 
     @Override
+    public long measure(CacheCase value) {
+        return value.measure();
+    }
+
+    @Override
     public String describe(CacheCase value) {
         return value.toString();
     }

@@ -810,7 +810,7 @@ public abstract class AttentionContract {
     @Test
     public void required_S9_a_ragged_batch_equals_each_sequence_run_alone() {
         requireFeatures(KV_CACHE);
-        property(Clause.S9, cacheCases().finishing(AttentionContract::ragged), c -> {
+        property(Clause.S9, cacheCases().finishing(CacheCase::asRagged), c -> {
             CacheRun batch = new CacheRun(backend(), c, 0).playAll(0);
             for (int b = 0; b < c.batch(); b++) {
                 CacheRun alone = new CacheRun(backend(), c.alone(b), 0, new int[]{b}).playAll(0);
@@ -836,7 +836,7 @@ public abstract class AttentionContract {
     @Test
     public void required_S9_a_left_padded_batch_equals_the_unpadded_one() {
         requireFeatures(KV_CACHE);
-        property(Clause.S9, cacheCases().finishing(c -> ragged(c).withOptions(c.softcap(), c.window(), c.ring(),
+        property(Clause.S9, cacheCases().finishing(c -> c.asRagged().withOptions(c.softcap(), c.window(), c.ring(),
                 c.ringSlack(), Padding.LEFT, c.values())), c -> {
             CacheRun run = new CacheRun(backend(), c, 0);
             for (int s = 0; s < c.steps(); s++) {
@@ -1061,20 +1061,6 @@ public abstract class AttentionContract {
         }
         Bitwise.requireIdentical(what + " was refused but changed the cached keys", key, run.cache.presentKey());
         Bitwise.requireIdentical(what + " was refused but changed the cached values", value, run.cache.presentValue());
-    }
-
-    /** Ragged: at least two sequences, of different lengths. */
-    private static CacheCase ragged(CacheCase c) {
-        List<List<Integer>> splits = new ArrayList<>(c.splits());
-        if (splits.size() < 2) splits.add(List.of(1, 1));
-        boolean same = true;
-        for (int b = 1; b < splits.size(); b++) same &= c.withSplits(splits).length(b) == c.withSplits(splits).length(0);
-        if (same) {
-            List<Integer> longer = new ArrayList<>(splits.getLast());
-            longer.add(1);
-            splits.set(splits.size() - 1, longer);
-        }
-        return c.withSplits(splits);
     }
 
     /** Rows [0, length) of sequence b of a (B, H, S, D) present tensor, as (1, H, length, D). */

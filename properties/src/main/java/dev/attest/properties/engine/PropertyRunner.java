@@ -1,10 +1,12 @@
 package dev.attest.properties.engine;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -28,6 +30,9 @@ import org.opentest4j.TestAbortedException;
  *       same way), and start again from it, until no candidate fails or
  *       {@link PropertySettings#maxShrinkSteps()} checks were spent. A candidate that is rejected or aborts is not a
  *       counterexample and is skipped.</li>
+ *   <li><b>Shrinking never grows</b>: a candidate whose {@link Arbitrary#measure} exceeds the current value's, or
+ *       that was already tried for this failure, is skipped unchecked. So the shrunk value is never larger than the
+ *       original, and shrinking cannot cycle between equal-sized values.</li>
  *   <li><b>Too many rejections fail the run</b>, naming the most common reasons: a property that discards most of
  *       its cases checks much less than its case count suggests.</li>
  * </ul>
@@ -187,8 +192,11 @@ public final class PropertyRunner {
             int steps = 0;
             int checks = 0;
             boolean budgetSpent = false;
+            Set<T> tried = new HashSet<>();
+            tried.add(original);
             search:
             while (true) {
+                long limit = arbitrary.measure(current);
                 try (Stream<T> candidates = arbitrary.shrink(current)) {
                     Iterator<T> it = candidates.iterator();
                     while (it.hasNext()) {
@@ -197,6 +205,9 @@ public final class PropertyRunner {
                             break search;
                         }
                         T candidate = it.next();
+                        if (arbitrary.measure(candidate) > limit || !tried.add(candidate)) {
+                            continue;
+                        }
                         checks++;
                         Outcome outcome = attempt(candidate, true);
                         if (outcome.failed()) {

@@ -104,6 +104,11 @@ public final class LinearCases implements Arbitrary<LinearCase> {
     }
 
     @Override
+    public long measure(LinearCase value) {
+        return value.measure();
+    }
+
+    @Override
     public String describe(LinearCase c) {
         return c.toString();
     }
