@@ -18,6 +18,7 @@ import dev.attest.properties.engine.Cases;
 import dev.attest.properties.engine.Facts;
 import dev.attest.properties.engine.PropertyDescription;
 import dev.attest.properties.engine.PropertyRunner;
+import dev.attest.properties.engine.PropertyTimeout;
 import dev.attest.properties.judge.Bitwise;
 import dev.attest.properties.judge.Expectation;
 import dev.attest.reference.Alignment;
@@ -37,9 +38,8 @@ import dev.attest.spi.UnsupportedFeatureException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -67,9 +67,10 @@ import static dev.attest.spi.Feature.*;
  *
  * <p>Runs are seeded: {@code -Dattest.seed=S} fixes the run, {@code -Dattest.tries=N} sets the number of random
  * cases per property, and a failure prints the {@code -Dattest.replay=KEY} line that reruns exactly its case.
+ * Each property runs under a time limit, {@code -Dattest.timeout=SECONDS} (default 300; see {@link PropertyTimeout}).
  */
 @TestMethodOrder(MethodOrderer.MethodName.class)
-@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(PropertyTimeout.class)
 public abstract class AttentionContract {
 
     /** k for core outputs: at most twice the plain same-precision error, as FlashAttention judges its kernels. */

@@ -3,7 +3,6 @@ package dev.attest.properties.linear;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 import dev.attest.linear.FeatureMap;
 import dev.attest.linear.LinearProblem;
@@ -18,6 +17,7 @@ import dev.attest.properties.engine.CaseKey;
 import dev.attest.properties.engine.Facts;
 import dev.attest.properties.engine.PropertyDescription;
 import dev.attest.properties.engine.PropertyRunner;
+import dev.attest.properties.engine.PropertyTimeout;
 import dev.attest.properties.judge.Expectation;
 import dev.attest.reference.Alignment;
 import dev.attest.reference.AttentionProblem;
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The linear-attention conformance kit (DESIGN.md "Linear attention"): linear attention computes its own function,
@@ -48,10 +48,11 @@ import org.junit.jupiter.api.Timeout;
  *
  * Names follow {@code required_|optional_|stochastic_} + {@link LinearClause} id + the rule as a sentence. A property
  * needing an undeclared capability is aborted with {@code unsupported:} (skipped, never passed). Stochastic
- * properties use fixed seeds and state their confidence bounds, so they are deterministic in CI.
+ * properties use fixed seeds and state their confidence bounds, so they are deterministic in CI. Each property runs
+ * under a time limit, {@code -Dattest.timeout=SECONDS} (default 300; see {@link PropertyTimeout}).
  */
 @TestMethodOrder(MethodOrderer.MethodName.class)
-@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(PropertyTimeout.class)
 public abstract class LinearAttentionContract {
     static final int CANARY_BITS = 0x7fc0beef;
 
