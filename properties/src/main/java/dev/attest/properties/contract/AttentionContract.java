@@ -552,6 +552,7 @@ public abstract class AttentionContract {
             int[] shape = p.outputShape();
             shape[2] += 1;
             Tensor wrong = Tensor.zeros(shape).fill(Float.intBitsToFloat(CANARY_BITS));
+            noteGiven(p, wrong);
             try {
                 backend().attention(p, wrong);
             } catch (IllegalArgumentException expected) {
@@ -1200,7 +1201,23 @@ public abstract class AttentionContract {
         return out;
     }
 
+    /**
+     * The failure report's fact key for a problem handed to the backend. Properties add masks, biases, padding or
+     * other layouts to the drawn case, so the case's own description does not say what the backend was given.
+     */
+    static final String GIVEN = "given to the backend";
+
+    /** Notes {@code problem} (mask, key lengths and layouts included) under {@link #GIVEN} for the failure report. */
+    static void noteGiven(AttentionProblem problem, Tensor out) {
+        Layout in = Layout.of(problem.query());
+        boolean sameIn = in == Layout.of(problem.key()) && in == Layout.of(problem.value());
+        String layouts = (sameIn && in == Layout.BHSD ? "" : " in=" + (sameIn && in != null ? in : "strided"))
+                + (Layout.of(out) == Layout.BHSD ? "" : " out=" + (Layout.of(out) == null ? "strided" : Layout.of(out)));
+        Cases.footnote(GIVEN, problem + layouts);
+    }
+
     private void call(AttentionProblem problem, Tensor out) {
+        noteGiven(problem, out);
         try {
             backend().attention(problem, out);
         } catch (UnsupportedFeatureException refused) {
@@ -1211,6 +1228,7 @@ public abstract class AttentionContract {
 
     protected Tensor runLayer(LayerProblem problem) {
         Tensor out = problem.allocateOutput().fill(Float.NaN);
+        Cases.footnote(GIVEN, problem);
         try {
             backend().layer(problem, out);
         } catch (UnsupportedFeatureException refused) {

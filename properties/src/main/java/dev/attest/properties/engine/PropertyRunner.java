@@ -30,6 +30,8 @@ import org.opentest4j.TestAbortedException;
  *       same way), and start again from it, until no candidate fails or
  *       {@link PropertySettings#maxShrinkSteps()} checks were spent. A candidate that is rejected or aborts is not a
  *       counterexample and is skipped.</li>
+ *   <li><b>Footnotes</b> ({@link Cases#footnote}) that the check noted for the reported value are printed under
+ *       it, so the report shows what the check derived from the value, not only the value.</li>
  *   <li><b>Shrinking never grows</b>: a candidate whose {@link Arbitrary#measure} exceeds the current value's, or
  *       that was already tried for this failure, is skipped unchecked. So the shrunk value is never larger than the
  *       original, and shrinking cannot cycle between equal-sized values.</li>
@@ -80,8 +82,8 @@ public final class PropertyRunner {
     }
 
     /** What one check of one value did: exactly one of passed, rejected (with a reason) or failed. */
-    private record Outcome(String rejectReason, Throwable failure) {
-        static final Outcome PASSED = new Outcome(null, null);
+    private record Outcome(String rejectReason, Throwable failure, List<Map.Entry<String, String>> footnotes) {
+        static final Outcome PASSED = new Outcome(null, null, List.of());
 
         boolean failed() {
             return failure != null;
@@ -156,7 +158,7 @@ public final class PropertyRunner {
             }
             Outcome outcome = attempt(value, false);
             if (outcome.failed()) {
-                throw failure(key, caseName, value, outcome.failure());
+                throw failure(key, caseName, value, outcome);
             }
             if (outcome.rejectReason() != null) {
                 rejected++;
@@ -171,24 +173,29 @@ public final class PropertyRunner {
 
         /** Checks one value; aborts propagate, except while shrinking, where they only disqualify a candidate. */
         private Outcome attempt(T value, boolean shrinking) {
+            Footnotes.start();
             try {
                 check.check(value);
+                Footnotes.finish();
                 return Outcome.PASSED;
             } catch (CaseRejected e) {
-                return new Outcome(String.valueOf(e.reason()), null);
+                Footnotes.finish();
+                return new Outcome(String.valueOf(e.reason()), null, List.of());
             } catch (TestAbortedException e) {
+                Footnotes.finish();
                 if (!shrinking) {
                     throw e;
                 }
-                return new Outcome("aborted: " + e.getMessage(), null);
+                return new Outcome("aborted: " + e.getMessage(), null, List.of());
             } catch (Throwable e) {
-                return new Outcome(null, e);
+                return new Outcome(null, e, Footnotes.finish());
             }
         }
 
-        private PropertyFailure failure(CaseKey key, String caseName, T original, Throwable originalFailure) {
+        private PropertyFailure failure(CaseKey key, String caseName, T original, Outcome originalOutcome) {
             T current = original;
-            Throwable currentFailure = originalFailure;
+            Throwable currentFailure = originalOutcome.failure();
+            List<Map.Entry<String, String>> currentFootnotes = originalOutcome.footnotes();
             int steps = 0;
             int checks = 0;
             boolean budgetSpent = false;
@@ -213,6 +220,7 @@ public final class PropertyRunner {
                         if (outcome.failed()) {
                             current = candidate;
                             currentFailure = outcome.failure();
+                            currentFootnotes = outcome.footnotes();
                             steps++;
                             continue search;
                         }
@@ -227,8 +235,9 @@ public final class PropertyRunner {
                 facts.add("case seed", seed).add("size", size);
             }
             facts.add("original", arbitrary.describe(original))
-                    .add("shrunk", arbitrary.describe(current))
-                    .add("shrink steps", steps + " (" + checks + " checks"
+                    .add("shrunk", arbitrary.describe(current));
+            currentFootnotes.forEach(note -> facts.add(note.getKey(), note.getValue()));
+            facts.add("shrink steps", steps + " (" + checks + " checks"
                             + (budgetSpent ? ", stopped at the limit of " + settings.maxShrinkSteps() : "") + ")")
                     .add("failure", messageOf(currentFailure))
                     .add("reproduce", description.reproduceCommand(key));

@@ -14,6 +14,7 @@ import dev.attest.oracle.OracleResult;
 import dev.attest.properties.engine.Arbitrary;
 import dev.attest.properties.engine.CaseCheck;
 import dev.attest.properties.engine.CaseKey;
+import dev.attest.properties.engine.Cases;
 import dev.attest.properties.engine.Facts;
 import dev.attest.properties.engine.PropertyDescription;
 import dev.attest.properties.engine.PropertyRunner;
@@ -221,6 +222,7 @@ public abstract class LinearAttentionContract {
             LinearProblem base = c.materialize();
             LinearProblem p = new LinearProblem(base.spec(), times(base.query(), 3), times(base.key(), 3),
                     base.value(), base.gates(), base.betas(), null);
+            Cases.footnote("inputs given", "Q and K of the case times 3, no carried state");
             Expectation e = LinearJudge.output(p, precision());
             Tensor out = run(p).output;
             e.check(out);
@@ -413,6 +415,8 @@ public abstract class LinearAttentionContract {
     /** Runs into a NaN-filled output; refusing a declared feature is a failure. */
     protected Run run(LinearProblem p) {
         Tensor out = p.allocateOutput().fill(Float.NaN);
+        // the case's description does not show what a property changed (scaled inputs, a dropped state)
+        Cases.footnote("given to the backend", p);
         try {
             return new Run(out, backend().forward(p, out));
         } catch (UnsupportedLinearFeatureException refused) {

@@ -154,6 +154,21 @@ class PropertyRunnerTest {
         assertTrue(failure.getMessage().contains("(1 checks)"), failure.getMessage());
     }
 
+    /** What the check derived from a value (here, the value it really used) is reported under the shrunk value. */
+    @Test
+    void footnotesOfTheShrunkValueArePrintedUnderIt() {
+        PropertyFailure failure = expectFailure(Arbitraries.integers(0, 10_000), x -> {
+            Cases.footnote("used", x + 5);
+            Cases.footnote("used", x + 5);
+            assertTrue(x < 100);
+        }, seed(1));
+        assertEquals(100, failure.shrunk());
+        String message = failure.getMessage();
+        assertTrue(Pattern.compile("(?m)^shrunk +: 100\nused +: 105\nshrink steps").matcher(message).find(), message);
+        assertEquals(1, message.split("\nused ", -1).length - 1, "a repeated footnote is printed once:\n" + message);
+        assertTrue(!message.contains(": 10005"), "footnotes of other attempts do not leak:\n" + message);
+    }
+
     @Test
     void shrinkingStopsAtTheStepLimit() {
         PropertyFailure limited = expectFailure(Arbitraries.integers(0, 10_000), x -> assertTrue(x < 100),
