@@ -31,6 +31,21 @@ public final class LaunchedKit {
     public record Outcome(String test, TestExecutionResult.Status status, String message, Throwable thrown) {
     }
 
+    /**
+     * Runs every test of {@code kit} with the system property {@code key} set to {@code value} for the run (as the
+     * kill matrix sets attest.tries), restoring its previous value after.
+     */
+    public static List<Outcome> runWith(String key, String value, Class<?> kit) {
+        String before = System.getProperty(key);
+        System.setProperty(key, value);
+        try {
+            return run(kit);
+        } finally {
+            if (before == null) System.clearProperty(key);
+            else System.setProperty(key, before);
+        }
+    }
+
     /** Runs every test of {@code kit}. */
     public static List<Outcome> run(Class<?> kit) {
         return run(selectClass(kit));
