@@ -173,22 +173,21 @@ public final class PropertyRunner {
 
         /** Checks one value; aborts propagate, except while shrinking, where they only disqualify a candidate. */
         private Outcome attempt(T value, boolean shrinking) {
-            Footnotes.start();
+            Footnotes outer = Footnotes.start();
             try {
                 check.check(value);
-                Footnotes.finish();
                 return Outcome.PASSED;
             } catch (CaseRejected e) {
-                Footnotes.finish();
                 return new Outcome(String.valueOf(e.reason()), null, List.of());
             } catch (TestAbortedException e) {
-                Footnotes.finish();
                 if (!shrinking) {
                     throw e;
                 }
                 return new Outcome("aborted: " + e.getMessage(), null, List.of());
             } catch (Throwable e) {
-                return new Outcome(null, e, Footnotes.finish());
+                return new Outcome(null, e, Footnotes.current());
+            } finally {
+                Footnotes.restore(outer);
             }
         }
 
@@ -238,7 +237,7 @@ public final class PropertyRunner {
                     .add("shrunk", arbitrary.describe(current));
             currentFootnotes.forEach(note -> facts.add(note.getKey(), note.getValue()));
             facts.add("shrink steps", steps + " (" + checks + " checks"
-                            + (budgetSpent ? ", stopped at the limit of " + settings.maxShrinkSteps() : "") + ")")
+                    + (budgetSpent ? ", stopped at the limit of " + settings.maxShrinkSteps() : "") + ")")
                     .add("failure", messageOf(currentFailure))
                     .add("reproduce", description.reproduceCommand(key));
             return new PropertyFailure(facts.toString(), currentFailure, key, original, current, steps, cases);
