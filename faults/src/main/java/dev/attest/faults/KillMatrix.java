@@ -8,11 +8,11 @@ import dev.attest.properties.cases.CacheCase;
 import dev.attest.properties.cases.LayerCase;
 import dev.attest.properties.contract.AttentionContract;
 import dev.attest.properties.engine.PropertyFailure;
+import dev.attest.properties.engine.PropertyTimeout;
 import dev.attest.properties.linear.LinearAttentionContract;
 import dev.attest.properties.linear.LinearCase;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.LinearAttentionBackend;
-import org.junit.jupiter.api.Timeout;
 import org.opentest4j.TestAbortedException;
 
 import java.lang.reflect.InvocationTargetException;
@@ -26,10 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The kill matrix: runs every property of the right kit against every mutant of the planted-bug catalog
@@ -44,7 +40,8 @@ import java.util.concurrent.TimeoutException;
  * the run and restored after it). The outcome is:
  * <ul>
  *   <li>{@code killed}: it threw a {@link PropertyFailure} or another {@link AssertionError} (or any other
- *       exception: a crash is a failure too), or it ran past the kit's {@code @Timeout} (a hang is a failure);</li>
+ *       exception: a crash is a failure too), or it ran past the kit's time limit ({@code -Dattest.timeout},
+ *       {@link PropertyTimeout}; a hang is a failure);</li>
  *   <li>{@code not-applicable}: it threw {@link TestAbortedException} (the mutant does not declare what it needs);</li>
  *   <li>{@code survived}: it returned normally;</li>
  *   <li>{@code not-run}: the time budget ({@link Settings#budgetSeconds()}) was spent first. Each mutant's pinned
@@ -167,16 +164,22 @@ public final class KillMatrix {
                 .sorted(Comparator.comparing(Method::getName)).toList());
     }
 
+    /** Overrides the limit for the kill matrix alone, in (possibly fractional) seconds; tests use a short one. */
+    static final String LIMIT_OVERRIDE = "attest.killMatrix.propertyLimitSeconds";
+
     /**
-     * How long one property may run against a mutant: the kit's class-level {@code @Timeout}, or
-     * {@code -Dattest.killMatrix.propertyLimitSeconds} when set (tests use a short one).
+     * How long one property may run against a mutant: the kit's own limit ({@code -Dattest.timeout}, see
+     * {@link PropertyTimeout}), or {@value #LIMIT_OVERRIDE} when set.
      */
-    static Duration propertyLimit(Mutant.Kit kit) {
-        String override = System.getProperty("attest.killMatrix.propertyLimitSeconds", "").strip();
+    static Duration propertyLimit() {
+        String override = System.getProperty(LIMIT_OVERRIDE, "").strip();
         if (!override.isEmpty()) return Duration.ofMillis((long) (Double.parseDouble(override) * 1000));
-        Class<?> type = kit == Mutant.Kit.SOFTMAX ? AttentionContract.class : LinearAttentionContract.class;
-        Timeout timeout = type.getAnnotation(Timeout.class);
-        return timeout == null ? Duration.ofMinutes(5) : Duration.of(timeout.value(), timeout.unit().toChronoUnit());
+        return PropertyTimeout.limit();
+    }
+
+    /** The setting {@link #propertyLimit()} came from, for the timeout message. */
+    private static String limitSetting() {
+        return System.getProperty(LIMIT_OVERRIDE, "").isBlank() ? PropertyTimeout.PROPERTY : LIMIT_OVERRIDE;
     }
 
     /** How many properties a mutant's row runs (for progress). */
@@ -195,25 +198,24 @@ public final class KillMatrix {
                 : new MutantKits.Linear((LinearAttentionBackend) mutant.backend().get(), reproduce);
         long t0 = System.nanoTime();
         Throwable thrown = null;
-        // on its own daemon thread, under the kit's own limit: invoked by reflection, JUnit's @Timeout does not apply
-        Duration limit = propertyLimit(mutant.kit());
-        FutureTask<Void> task = new FutureTask<>(() -> {
-            property.invoke(kit);
-            return null;
-        });
-        Thread worker = Thread.ofPlatform().daemon().name("kill-matrix " + mutant.id()).start(task);
+        // invoked by reflection, the kit's JUnit extension does not apply: the same daemon-thread limit, called here
+        // (the limit is read outside the try: an invalid -Dattest.timeout is a usage error, not a kill)
+        Duration limit = propertyLimit();
         try {
-            task.get(limit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof InvocationTargetException target) thrown = target.getCause();
-            else throw new IllegalStateException(e.getCause());
-        } catch (TimeoutException e) {
-            worker.interrupt();
-            thrown = new AssertionError(property.getName() + " did not finish within " + limit.toSeconds()
-                    + " s: a hang is a failure");
+            PropertyTimeout.runWithin(limit, limitSetting(), mutant.id() + " " + property.getName(), () -> {
+                try {
+                    property.invoke(kit);
+                } catch (InvocationTargetException target) {
+                    throw target.getCause();
+                }
+            });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while running " + property.getName(), e);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot invoke " + property.getName(), e);
+        } catch (Throwable t) {
+            thrown = t;
         }
         long millis = (System.nanoTime() - t0) / 1_000_000;
         if (thrown == null) return new Run(new Cell(Outcome.SURVIVED, null, null, null, millis), null);

@@ -169,6 +169,11 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
                 causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed);
     }
 
+    /** The work of the case, B·Hq·Sq·Skv·max(Dqk, Dv): the engine's size measure (shrinking never grows it). */
+    public long measure() {
+        return (long) batch * qHeads * qLength * kvLength * Math.max(qkHeadDim, vHeadDim);
+    }
+
     /** Labels for the engine's statistics: which features this case exercises. */
     public List<String> labels() {
         List<String> labels = new ArrayList<>();

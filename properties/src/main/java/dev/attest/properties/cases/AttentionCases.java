@@ -252,6 +252,11 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
     }
 
     @Override
+    public long measure(AttentionCase value) {
+        return value.measure();
+    }
+
+    @Override
     public String describe(AttentionCase value) {
         return value.toString();
     }

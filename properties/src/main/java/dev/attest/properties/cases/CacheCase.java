@@ -57,6 +57,16 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
         return max;
     }
 
+    /**
+     * The work of the scenario, Hq·max(Dqk, Dv)·Σ_b length(b)² (each sequence's full causal pass), times the
+     * layer's width: the engine's size measure. Adding a sequence or a token always increases it.
+     */
+    public long measure() {
+        long squares = 0;
+        for (int b = 0; b < batch(); b++) squares += (long) length(b) * length(b);
+        return squares * qHeads * Math.max(qkHeadDim, vHeadDim) * Math.max(1, Math.max(modelDim, outputDim));
+    }
+
     public int steps() {
         return splits.stream().mapToInt(List::size).max().orElse(0);
     }
@@ -148,6 +158,29 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
         List<List<Integer>> one = new ArrayList<>();
         for (int b = 0; b < batch(); b++) one.add(List.of(length(b)));
         return withSplits(one);
+    }
+
+    /**
+     * This scenario made ragged (at least two sequences, not all of the same length) with the fewest tokens added:
+     * a lone sequence gets a partner of length 1 (2 when it has length 1 itself); equal lengths L lose one token
+     * from the last sequence (L > 1) or, for L = 1, the last gets a second token. Shortening rather than growing
+     * keeps a finishing step from regrowing what shrinking took away.
+     */
+    public CacheCase asRagged() {
+        List<List<Integer>> grown = new ArrayList<>(splits);
+        if (grown.size() < 2) grown.add(length(0) == 1 ? List.of(1, 1) : List.of(1));
+        CacheCase c = withSplits(grown);
+        for (int b = 1; b < c.batch(); b++) if (c.length(b) != c.length(0)) return c;
+        List<Integer> last = new ArrayList<>(grown.getLast());
+        if (c.length(0) == 1) {
+            last.add(1);
+        } else if (last.getLast() > 1) {
+            last.set(last.size() - 1, last.getLast() - 1);
+        } else {
+            last.removeLast();
+        }
+        grown.set(grown.size() - 1, last);
+        return withSplits(grown);
     }
 
     /** Sequence b alone (batch 1). */

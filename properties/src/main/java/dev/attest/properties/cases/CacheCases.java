@@ -107,7 +107,8 @@ public final class CacheCases implements Arbitrary<CacheCase> {
                 Values.SMALL_INTEGERS, 41, 0, 0, false, 0, 0, 42);
         edges.add(one);
         edges.add(one.withSplits(List.of(List.of(3, 1, 1))));
-        edges.add(one.withSplits(List.of(List.of(1, 1, 1, 1))).withDims(2, 1, 2, 2));
+        // two query heads: sharing one kv head where GQA is declared
+        edges.add(one.withSplits(List.of(List.of(1, 1, 1, 1))).withDims(2, allows(GROUPED_QUERY_HEADS) ? 1 : 2, 2, 2));
         edges.add(one.withSplits(List.of(List.of(2, 1, 1), List.of(1, 3), List.of(4))));
         if (allows(SLIDING_WINDOW)) {
             edges.add(one.withSplits(List.of(List.of(2, 1, 1, 1, 1))).withOptions(0, 2, allows(KV_CACHE_RING), 0,
@@ -174,6 +175,11 @@ public final class CacheCases implements Arbitrary<CacheCase> {
         List<List<Integer>> splits = new ArrayList<>(c.splits());
         splits.set(b, split);
         return c.withSplits(splits);
+    }
+
+    @Override
+    public long measure(CacheCase value) {
+        return value.measure();
     }
 
     @Override

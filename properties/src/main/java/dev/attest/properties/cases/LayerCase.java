@@ -18,6 +18,11 @@ public record LayerCase(AttentionCase core, int modelDim, int memoryDim, int out
                         int rotaryDims, boolean interleaved, int loraRank, int queryPosition, int keyPosition,
                         long weightSeed) {
 
+    /** The core's measure ({@link AttentionCase#measure}) times the widest projection. */
+    public long measure() {
+        return core.measure() * Math.max(1, Math.max(modelDim, Math.max(memoryDim, outputDim)));
+    }
+
     public LayerSpec spec() {
         return new LayerSpec(core.spec(), modelDim, memoryDim, outputDim, biases,
                 rotaryDims == 0 ? null : new Rotary(rotaryDims, 10000.0, interleaved), loraRank);

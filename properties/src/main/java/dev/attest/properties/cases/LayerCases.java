@@ -107,6 +107,11 @@ public final class LayerCases implements Arbitrary<LayerCase> {
     }
 
     @Override
+    public long measure(LayerCase value) {
+        return value.measure();
+    }
+
+    @Override
     public String describe(LayerCase value) {
         return value.toString();
     }

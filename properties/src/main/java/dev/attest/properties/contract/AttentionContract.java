@@ -18,6 +18,7 @@ import dev.attest.properties.engine.Cases;
 import dev.attest.properties.engine.Facts;
 import dev.attest.properties.engine.PropertyDescription;
 import dev.attest.properties.engine.PropertyRunner;
+import dev.attest.properties.engine.PropertyTimeout;
 import dev.attest.properties.judge.Bitwise;
 import dev.attest.properties.judge.Expectation;
 import dev.attest.reference.Alignment;
@@ -37,9 +38,8 @@ import dev.attest.spi.UnsupportedFeatureException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -67,9 +67,10 @@ import static dev.attest.spi.Feature.*;
  *
  * <p>Runs are seeded: {@code -Dattest.seed=S} fixes the run, {@code -Dattest.tries=N} sets the number of random
  * cases per property, and a failure prints the {@code -Dattest.replay=KEY} line that reruns exactly its case.
+ * Each property runs under a time limit, {@code -Dattest.timeout=SECONDS} (default 300; see {@link PropertyTimeout}).
  */
 @TestMethodOrder(MethodOrderer.MethodName.class)
-@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(PropertyTimeout.class)
 public abstract class AttentionContract {
 
     /** k for core outputs: at most twice the plain same-precision error, as FlashAttention judges its kernels. */
@@ -138,8 +139,10 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S1_perturbing_one_head_changes_only_that_heads_outputs() {
+        boolean gqa = capabilities().supports(GROUPED_QUERY_HEADS);
+        // at least two query heads: two query heads per kv head where GQA is declared, else two heads of each
         property(Clause.S1, cases().finishing(c -> c.qHeads() > 1 ? c : c.withDims(c.batch(), 2 * c.kvHeads(),
-                c.kvHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
+                gqa ? c.kvHeads() : 2 * c.kvHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
             AttentionProblem p = c.materialize();
             AttentionSpec s = p.spec();
             Tensor base = run(p, c.outputLayout());
@@ -369,7 +372,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S3_a_sliding_window_equals_its_explicit_mask() {
-        requireFeatures(SLIDING_WINDOW, BOOLEAN_MASK);
+        requireFeatures(SLIDING_WINDOW);
         property(Clause.S3, cases().masks(MaskKind.NONE).finishing(c -> c.window() != null ? c
                 : c.withOptions(c.scale(), c.softcap(), c.causal(), c.causal() ? c.alignment() : Alignment.TOP_LEFT,
                 new dev.attest.reference.Window((int) Math.floorMod(c.dataSeed(), 3), (int) Math.floorMod(c.dataSeed() >> 8, 2)))),
@@ -383,7 +386,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S4_each_causal_alignment_equals_its_explicit_mask() {
-        requireFeatures(CAUSAL, BOOLEAN_MASK);
+        requireFeatures(CAUSAL);
         property(Clause.S4, cases().masks(MaskKind.NONE).without(SLIDING_WINDOW).finishing(c -> {
             Alignment[] alignments = {Alignment.TOP_LEFT, Alignment.BOTTOM_RIGHT, Alignment.offset(1)};
             Alignment alignment = c.causal() ? c.alignment() : alignments[(int) Math.floorMod(c.dataSeed(), 3)];
@@ -391,6 +394,7 @@ public abstract class AttentionContract {
         }), c -> checkAgainstExplicitMask(c));
     }
 
+    /** The backend runs the structural mask only; the explicit one is the oracle's (so BOOLEAN_MASK is not needed). */
     private void checkAgainstExplicitMask(AttentionCase c) {
         AttentionProblem structural = c.materialize();
         AttentionProblem explicit = Problems.withExplicitMask(structural);
@@ -402,17 +406,20 @@ public abstract class AttentionContract {
 
     /**
      * A query row that sees no key at all (boolean mask, key length 0, causal offset below 0) is exactly zero.
+     * With a boolean mask, every other mask row is empty; with key padding alone, batch 0 gets key length 0.
      * If this fails, check: 0/0 from an empty softmax (NaN), or a -inf max turning into NaN.
      */
     @Test
     public void required_S5_fully_masked_rows_are_exactly_zero() {
         Capabilities caps = capabilities();
-        Assumptions.assumeTrue(caps.supports(BOOLEAN_MASK) || caps.supports(KEY_PADDING),
-                () -> "unsupported: " + backend().name() + " declares neither BOOLEAN_MASK nor KEY_PADDING");
-        property(Clause.S5, cases().finishing(c -> caps.supports(BOOLEAN_MASK)
+        if (!(caps.supports(BOOLEAN_MASK) || caps.supports(KEY_PADDING))) {
+            Assumptions.abort("unsupported: " + backend().name() + " declares neither BOOLEAN_MASK nor KEY_PADDING");
+        }
+        boolean bool = caps.supports(BOOLEAN_MASK);
+        property(Clause.S5, cases().finishing(c -> bool
                 ? c.withMask(MaskKind.BOOLEAN_WITH_EMPTY_ROWS, c.maskAxes(), c.keyPadding())
                 : c.withMask(MaskKind.NONE, c.maskAxes(), true)), c -> {
-            AttentionProblem p = c.materialize();
+            AttentionProblem p = bool ? c.materialize() : withFirstKeyLengthZero(c.materialize());
             Tensor out = run(p, c.outputLayout());
             MaskView view = p.maskView();
             AttentionSpec s = p.spec();
@@ -437,16 +444,18 @@ public abstract class AttentionContract {
 
     /**
      * NaN placed in every key and value that no query can see (masked for all rows of its group) does not leak:
-     * the output is bit-identical to the output without the NaNs.
+     * the output is bit-identical to the output without the NaNs. Keys are hidden by the first declared of: key
+     * padding; a top-left causal mask over more keys than queries; a boolean mask whose first row is empty, over
+     * at most two query rows and at least four keys.
      * If this fails, check: masking by multiplying weights by 0 (0 x NaN = NaN); reading masked V into a sum.
      */
     @Test
     public void required_S5_nan_in_masked_keys_and_values_does_not_leak() {
         Capabilities caps = capabilities();
-        Assumptions.assumeTrue(caps.supports(BOOLEAN_MASK) || caps.supports(KEY_PADDING) || caps.supports(CAUSAL),
-                () -> "unsupported: " + backend().name() + " declares no masking feature");
-        property(Clause.S5, cases().finishing(c -> caps.supports(KEY_PADDING)
-                ? c.withMask(c.maskKind(), c.maskAxes(), true) : c), c -> {
+        if (!(caps.supports(BOOLEAN_MASK) || caps.supports(KEY_PADDING) || caps.supports(CAUSAL))) {
+            Assumptions.abort("unsupported: " + backend().name() + " declares no masking feature");
+        }
+        property(Clause.S5, cases().finishing(c -> hidingSomeKey(c, caps)), c -> {
             AttentionProblem p = c.materialize();
             AttentionSpec s = p.spec();
             MaskView view = p.maskView();
@@ -468,6 +477,29 @@ public abstract class AttentionContract {
             Tensor dirty = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
             Bitwise.requireIdentical("NaN in a masked key or value leaked into the output", clean, dirty);
         });
+    }
+
+    /** {@code p} with key length 0 for batch 0: its rows see no key. */
+    private static AttentionProblem withFirstKeyLengthZero(AttentionProblem p) {
+        int[] lengths = p.keyLengths();
+        lengths[0] = 0;
+        return p.with(p.spec(), p.mask(), lengths);
+    }
+
+    /** The case with a declared masking that hides at least one key from every query of its group (most often). */
+    private static AttentionCase hidingSomeKey(AttentionCase c, Capabilities caps) {
+        if (caps.supports(KEY_PADDING)) return c.withMask(c.maskKind(), c.maskAxes(), true);
+        if (caps.supports(CAUSAL)) {
+            // top-left: query i sees keys j <= i, so keys from Sq on are hidden from every query
+            AttentionCase longer = c.kvLength() > c.qLength() ? c : c.withDims(c.batch(), c.qHeads(), c.kvHeads(),
+                    c.qLength(), c.qLength() + 1, c.qkHeadDim(), c.vHeadDim());
+            return longer.withOptions(longer.scale(), longer.softcap(), true, Alignment.TOP_LEFT, longer.window());
+        }
+        // one mask row for all (b, h): row 0 is empty, row 1 (if any) hides each key with probability 0.3, so
+        // with at least 4 keys some key is hidden from both rows in more than 3 cases of 4
+        AttentionCase rows = c.qLength() <= 2 && c.kvLength() >= 4 ? c : c.withDims(c.batch(), c.qHeads(),
+                c.kvHeads(), Math.min(2, c.qLength()), Math.max(4, c.kvLength()), c.qkHeadDim(), c.vHeadDim());
+        return rows.withMask(MaskKind.BOOLEAN_WITH_EMPTY_ROWS, 0b0011, rows.keyPadding());
     }
 
     /**
@@ -551,6 +583,8 @@ public abstract class AttentionContract {
             int[] shape = p.outputShape();
             shape[2] += 1;
             Tensor wrong = Tensor.zeros(shape).fill(Float.intBitsToFloat(CANARY_BITS));
+            Declared.require(backend(), Feature.requiredBy(p, wrong), p);
+            noteGiven(p, wrong);
             try {
                 backend().attention(p, wrong);
             } catch (IllegalArgumentException expected) {
@@ -688,11 +722,12 @@ public abstract class AttentionContract {
     @Test
     public void required_S6_rotary_at_offset_p_equals_rotary_on_the_shifted_sequence() {
         requireFeatures(LAYER, ROTARY);
+        boolean distinctDv = capabilities().supports(DISTINCT_VALUE_DIM);
         property(Clause.S6, layerCases().finishing(c -> {
             int dims = 2 * Math.max(1, c.core().qkHeadDim() / 2);
             AttentionCase core = LayerCases.selfAttention(c.core());
             LayerCase rotary = c.withCore(core.qkHeadDim() >= 2 ? core : core.withDims(core.batch(), core.qHeads(),
-                    core.kvHeads(), core.qLength(), core.kvLength(), 2, core.vHeadDim()));
+                    core.kvHeads(), core.qLength(), core.kvLength(), 2, distinctDv ? core.vHeadDim() : 2));
             int p = 1 + (int) Math.floorMod(c.weightSeed(), 500);
             return rotary.withLayer(c.modelDim(), 0, c.outputDim(), c.biases(),
                     c.rotaryDims() > 0 ? c.rotaryDims() : dims, c.interleaved(), c.loraRank(), p, p);
@@ -742,7 +777,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_any_split_into_chunks_gives_the_outputs_of_one_full_causal_pass() {
-        requireFeatures(KV_CACHE);
+        requireCache();
         property(Clause.S9, cacheCases(), c -> new CacheRun(backend(), c, 0).playAll(0)
                 .requireEqualsFullPass(precision(), CACHE_K));
     }
@@ -755,7 +790,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_the_layer_over_any_split_gives_the_outputs_of_one_full_causal_pass() {
-        requireFeatures(KV_CACHE, LAYER);
+        requireCache(LAYER);
         property(Clause.S9, layerCacheCases(), c -> new CacheRun(backend(), c, 0).playAll(0)
                 .requireEqualsFullPass(precision(), LAYER_K));
     }
@@ -769,7 +804,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_cached_keys_and_values_equal_those_of_the_full_pass_bit_for_bit() {
-        requireFeatures(KV_CACHE);
+        requireCache();
         boolean layer = capabilities().supports(LAYER);
         property(Clause.S9, cacheCases(), c -> {
             CacheRun chunked = new CacheRun(backend(), c, 0).playAll(0);
@@ -809,8 +844,8 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_a_ragged_batch_equals_each_sequence_run_alone() {
-        requireFeatures(KV_CACHE);
-        property(Clause.S9, cacheCases().finishing(AttentionContract::ragged), c -> {
+        requireCache();
+        property(Clause.S9, cacheCases().finishing(CacheCase::asRagged), c -> {
             CacheRun batch = new CacheRun(backend(), c, 0).playAll(0);
             for (int b = 0; b < c.batch(); b++) {
                 CacheRun alone = new CacheRun(backend(), c.alone(b), 0, new int[]{b}).playAll(0);
@@ -835,8 +870,8 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_a_left_padded_batch_equals_the_unpadded_one() {
-        requireFeatures(KV_CACHE);
-        property(Clause.S9, cacheCases().finishing(c -> ragged(c).withOptions(c.softcap(), c.window(), c.ring(),
+        requireCache();
+        property(Clause.S9, cacheCases().finishing(c -> c.asRagged().withOptions(c.softcap(), c.window(), c.ring(),
                 c.ringSlack(), Padding.LEFT, c.values())), c -> {
             CacheRun run = new CacheRun(backend(), c, 0);
             for (int s = 0; s < c.steps(); s++) {
@@ -873,7 +908,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_rollback_then_the_same_tokens_equals_never_rolling_back() {
-        requireFeatures(KV_CACHE);
+        requireCache();
         property(Clause.S9, cacheCases(), c -> {
             CacheRun run = new CacheRun(backend(), c, 0).playAll(0);
             Tensor key = run.cache.presentKey(), value = run.cache.presentValue();
@@ -902,7 +937,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_rollback_then_other_tokens_equals_a_fresh_run_of_the_new_sequence() {
-        requireFeatures(KV_CACHE);
+        requireCache();
         property(Clause.S9, cacheCases(), c -> {
             CacheRun run = new CacheRun(backend(), c, 1).playAll(0);
             int[] back = rollbackPoints(run, c);
@@ -927,7 +962,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_decoding_across_the_window_edge_equals_windowed_full_attention() {
-        requireFeatures(KV_CACHE, KV_CACHE_RING, SLIDING_WINDOW);
+        requireCache(KV_CACHE_RING, SLIDING_WINDOW);
         property(Clause.S9, cacheCases().finishing(c -> {
             int left = c.window() >= 0 ? c.window() : 1 + (int) Math.floorMod(c.dataSeed(), 3);
             List<Integer> split = new ArrayList<>();
@@ -947,9 +982,11 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence() {
-        requireFeatures(KV_CACHE, LAYER, ROTARY);
+        requireCache(LAYER, ROTARY);
+        boolean distinctDv = capabilities().supports(DISTINCT_VALUE_DIM);
         property(Clause.S9, layerCacheCases().finishing(c -> {
-            CacheCase wide = c.qkHeadDim() >= 2 ? c : c.withDims(c.qHeads(), c.kvHeads(), 2, c.vHeadDim());
+            CacheCase wide = c.qkHeadDim() >= 2 ? c
+                    : c.withDims(c.qHeads(), c.kvHeads(), 2, distinctDv ? c.vHeadDim() : 2);
             return wide.withLayer(wide.modelDim(), wide.outputDim(), wide.biases(),
                     wide.rotaryDims() > 0 ? wide.rotaryDims() : 2, wide.loraRank());
         }), c -> new CacheRun(backend(), c, 0).playAll(0).requireEqualsFullPass(precision(), LAYER_K));
@@ -963,7 +1000,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_appending_to_a_full_cache_without_eviction_is_a_clear_error() {
-        requireFeatures(KV_CACHE);
+        requireCache();
         property(Clause.S9, cacheCases().finishing(c -> c.withOptions(c.softcap(), c.window(), false, 0, c.padding(),
                 c.values())), c -> {
             CacheRun run = new CacheRun(backend(), c, 0).playAll(0);
@@ -989,7 +1026,7 @@ public abstract class AttentionContract {
      */
     @Test
     public void required_S9_bad_input_is_refused_and_leaves_the_cache_unchanged() {
-        requireFeatures(KV_CACHE);
+        requireCache();
         property(Clause.S9, cacheCases(), c -> {
             CacheRun run = new CacheRun(backend(), c, 1).playAll(0);
             int batch = c.batch(), hq = c.qHeads(), hkv = c.kvHeads(), dqk = c.qkHeadDim(), dv = c.vHeadDim();
@@ -1061,20 +1098,6 @@ public abstract class AttentionContract {
         }
         Bitwise.requireIdentical(what + " was refused but changed the cached keys", key, run.cache.presentKey());
         Bitwise.requireIdentical(what + " was refused but changed the cached values", value, run.cache.presentValue());
-    }
-
-    /** Ragged: at least two sequences, of different lengths. */
-    private static CacheCase ragged(CacheCase c) {
-        List<List<Integer>> splits = new ArrayList<>(c.splits());
-        if (splits.size() < 2) splits.add(List.of(1, 1));
-        boolean same = true;
-        for (int b = 1; b < splits.size(); b++) same &= c.withSplits(splits).length(b) == c.withSplits(splits).length(0);
-        if (same) {
-            List<Integer> longer = new ArrayList<>(splits.getLast());
-            longer.add(1);
-            splits.set(splits.size() - 1, longer);
-        }
-        return c.withSplits(splits);
     }
 
     /** Rows [0, length) of sequence b of a (B, H, S, D) present tensor, as (1, H, length, D). */
@@ -1194,12 +1217,23 @@ public abstract class AttentionContract {
                 .orElse("property"));
     }
 
+    /**
+     * Aborts unless the backend declares a KV cache, CAUSAL and {@code more}: every cache scenario is causal (a
+     * cache serves causal attention, {@link CacheCase#attention}), so a cache without CAUSAL has nothing to run.
+     */
+    protected void requireCache(Feature... more) {
+        List<Feature> features = new ArrayList<>(List.of(KV_CACHE, CAUSAL));
+        features.addAll(List.of(more));
+        requireFeatures(features.toArray(Feature[]::new));
+    }
+
     /** Aborts (reported as skipped, never passed) unless the backend declares every feature. */
     protected void requireFeatures(Feature... features) {
         requireAvailable();
         Set<Feature> missing = capabilities().missing(EnumSet.copyOf(List.of(features)));
-        Assumptions.assumeTrue(missing.isEmpty(),
-                () -> "unsupported: " + backend().name() + " does not declare " + missing);
+        if (!missing.isEmpty()) {
+            Assumptions.abort("unsupported: " + backend().name() + " does not declare " + missing);
+        }
     }
 
     protected void requireAvailable() {
@@ -1213,7 +1247,25 @@ public abstract class AttentionContract {
         return out;
     }
 
+    /**
+     * The failure report's fact key for a problem handed to the backend. Properties add masks, biases, padding or
+     * other layouts to the drawn case, so the case's own description does not say what the backend was given.
+     */
+    static final String GIVEN = "given to the backend";
+
+    /** Notes {@code problem} (mask, key lengths and layouts included) under {@link #GIVEN} for the failure report. */
+    static void noteGiven(AttentionProblem problem, Tensor out) {
+        Layout in = Layout.of(problem.query());
+        if (in != Layout.of(problem.key()) || in != Layout.of(problem.value())) in = null;
+        Layout output = Layout.of(out);
+        String layouts = (in == Layout.BHSD ? "" : " in=" + (in == null ? "strided" : in))
+                + (output == Layout.BHSD ? "" : " out=" + (output == null ? "strided" : output));
+        Cases.footnote(GIVEN, problem + layouts);
+    }
+
     private void call(AttentionProblem problem, Tensor out) {
+        Declared.require(backend(), Feature.requiredBy(problem, out), problem);
+        noteGiven(problem, out);
         try {
             backend().attention(problem, out);
         } catch (UnsupportedFeatureException refused) {
@@ -1224,6 +1276,8 @@ public abstract class AttentionContract {
 
     protected Tensor runLayer(LayerProblem problem) {
         Tensor out = problem.allocateOutput().fill(Float.NaN);
+        Declared.require(backend(), Feature.requiredBy(problem), problem);
+        Cases.footnote(GIVEN, problem);
         try {
             backend().layer(problem, out);
         } catch (UnsupportedFeatureException refused) {

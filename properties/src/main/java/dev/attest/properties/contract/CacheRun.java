@@ -11,6 +11,7 @@ import dev.attest.reference.Tensor;
 import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.cache.Chunk;
 import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Feature;
 import dev.attest.spi.KvCache;
 
 import java.util.ArrayList;
@@ -44,6 +45,7 @@ final class CacheRun {
         this.ids = ids;
         this.spec = recipe.cacheSpec(extraCapacity);
         this.weights = recipe.isLayer() ? recipe.weights() : null;
+        Declared.require(backend, Feature.requiredBy(spec), recipe);
         this.cache = recipe.isLayer() ? backend.openLayerCache(spec, weights) : backend.openCache(spec);
         for (int b = 0; b < recipe.batch(); b++) {
             tokens.add(new ArrayList<>());

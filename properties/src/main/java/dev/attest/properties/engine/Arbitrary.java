@@ -35,10 +35,24 @@ public interface Arbitrary<T> {
     /**
      * Candidates that are simpler than {@code value}, simplest first. The runner tries them in order and moves to
      * the first one that still fails, so putting the most aggressive simplification first makes shrinking fast.
-     * Each candidate must be strictly simpler than {@code value}, or shrinking may not end before its step limit.
+     * Each candidate should be strictly simpler than {@code value}; the runner skips any candidate whose
+     * {@link #measure} is larger than {@code value}'s, or that it has already tried for this failure, so a careless
+     * candidate (say, one a property's finishing step grew back) can neither enlarge the counterexample nor make
+     * shrinking go round in circles.
      */
     default Stream<T> shrink(T value) {
         return Stream.empty();
+    }
+
+    /**
+     * How large a value is, as a non-negative number (for attention cases, the elements of work B·Hq·Sq·Skv·D). The
+     * runner never moves to a shrink candidate with a larger measure than the value it shrinks, so the reported
+     * counterexample is never larger than the one first found. Simplifications that keep the measure (an option
+     * turned off, simpler values) stay allowed. The default measures every value as 0: no size guard, only the
+     * no-revisit rule.
+     */
+    default long measure(T value) {
+        return 0;
     }
 
     /** How a value appears in a failure report. */

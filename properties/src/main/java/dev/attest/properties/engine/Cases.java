@@ -20,4 +20,14 @@ public final class Cases {
             throw new CaseRejected(reason);
         }
     }
+
+    /**
+     * Adds a fact to the failure report of the current value, printed under the shrunk value when this value is
+     * the one reported: use it for what the check derived from the value and the value's description does not
+     * show (such as the problem actually given to a backend, with the mask the check added). Repeats of the same
+     * key and value are printed once; a value that passes leaves no trace.
+     */
+    public static void footnote(String key, Object value) {
+        Footnotes.add(key, value);
+    }
 }

@@ -1,10 +1,12 @@
 package dev.attest.properties.engine;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -28,6 +30,11 @@ import org.opentest4j.TestAbortedException;
  *       same way), and start again from it, until no candidate fails or
  *       {@link PropertySettings#maxShrinkSteps()} checks were spent. A candidate that is rejected or aborts is not a
  *       counterexample and is skipped.</li>
+ *   <li><b>Footnotes</b> ({@link Cases#footnote}) that the check noted for the reported value are printed under
+ *       it, so the report shows what the check derived from the value, not only the value.</li>
+ *   <li><b>Shrinking never grows</b>: a candidate whose {@link Arbitrary#measure} exceeds the current value's, or
+ *       that was already tried for this failure, is skipped unchecked. So the shrunk value is never larger than the
+ *       original, and shrinking cannot cycle between equal-sized values.</li>
  *   <li><b>Too many rejections fail the run</b>, naming the most common reasons: a property that discards most of
  *       its cases checks much less than its case count suggests.</li>
  * </ul>
@@ -75,8 +82,8 @@ public final class PropertyRunner {
     }
 
     /** What one check of one value did: exactly one of passed, rejected (with a reason) or failed. */
-    private record Outcome(String rejectReason, Throwable failure) {
-        static final Outcome PASSED = new Outcome(null, null);
+    private record Outcome(String rejectReason, Throwable failure, List<Map.Entry<String, String>> footnotes) {
+        static final Outcome PASSED = new Outcome(null, null, List.of());
 
         boolean failed() {
             return failure != null;
@@ -151,7 +158,7 @@ public final class PropertyRunner {
             }
             Outcome outcome = attempt(value, false);
             if (outcome.failed()) {
-                throw failure(key, caseName, value, outcome.failure());
+                throw failure(key, caseName, value, outcome);
             }
             if (outcome.rejectReason() != null) {
                 rejected++;
@@ -166,29 +173,36 @@ public final class PropertyRunner {
 
         /** Checks one value; aborts propagate, except while shrinking, where they only disqualify a candidate. */
         private Outcome attempt(T value, boolean shrinking) {
+            Footnotes outer = Footnotes.start();
             try {
                 check.check(value);
                 return Outcome.PASSED;
             } catch (CaseRejected e) {
-                return new Outcome(String.valueOf(e.reason()), null);
+                return new Outcome(String.valueOf(e.reason()), null, List.of());
             } catch (TestAbortedException e) {
                 if (!shrinking) {
                     throw e;
                 }
-                return new Outcome("aborted: " + e.getMessage(), null);
+                return new Outcome("aborted: " + e.getMessage(), null, List.of());
             } catch (Throwable e) {
-                return new Outcome(null, e);
+                return new Outcome(null, e, Footnotes.current());
+            } finally {
+                Footnotes.restore(outer);
             }
         }
 
-        private PropertyFailure failure(CaseKey key, String caseName, T original, Throwable originalFailure) {
+        private PropertyFailure failure(CaseKey key, String caseName, T original, Outcome originalOutcome) {
             T current = original;
-            Throwable currentFailure = originalFailure;
+            Throwable currentFailure = originalOutcome.failure();
+            List<Map.Entry<String, String>> currentFootnotes = originalOutcome.footnotes();
             int steps = 0;
             int checks = 0;
             boolean budgetSpent = false;
+            Set<T> tried = new HashSet<>();
+            tried.add(original);
             search:
             while (true) {
+                long limit = arbitrary.measure(current);
                 try (Stream<T> candidates = arbitrary.shrink(current)) {
                     Iterator<T> it = candidates.iterator();
                     while (it.hasNext()) {
@@ -197,11 +211,15 @@ public final class PropertyRunner {
                             break search;
                         }
                         T candidate = it.next();
+                        if (arbitrary.measure(candidate) > limit || !tried.add(candidate)) {
+                            continue;
+                        }
                         checks++;
                         Outcome outcome = attempt(candidate, true);
                         if (outcome.failed()) {
                             current = candidate;
                             currentFailure = outcome.failure();
+                            currentFootnotes = outcome.footnotes();
                             steps++;
                             continue search;
                         }
@@ -216,9 +234,10 @@ public final class PropertyRunner {
                 facts.add("case seed", seed).add("size", size);
             }
             facts.add("original", arbitrary.describe(original))
-                    .add("shrunk", arbitrary.describe(current))
-                    .add("shrink steps", steps + " (" + checks + " checks"
-                            + (budgetSpent ? ", stopped at the limit of " + settings.maxShrinkSteps() : "") + ")")
+                    .add("shrunk", arbitrary.describe(current));
+            currentFootnotes.forEach(note -> facts.add(note.getKey(), note.getValue()));
+            facts.add("shrink steps", steps + " (" + checks + " checks"
+                    + (budgetSpent ? ", stopped at the limit of " + settings.maxShrinkSteps() : "") + ")")
                     .add("failure", messageOf(currentFailure))
                     .add("reproduce", description.reproduceCommand(key));
             return new PropertyFailure(facts.toString(), currentFailure, key, original, current, steps, cases);

@@ -103,11 +103,15 @@ public record PropertySettings(int tries, long runSeed, int maxShrinkSteps, Opti
         return new PropertySettings(tries, seed, shrinkSteps, replay, DEFAULT_MAX_REJECT_RATIO);
     }
 
-    private interface Parser<V> {
+    interface Parser<V> {
         V parse(String text);
     }
 
-    private static <V> V read(UnaryOperator<String> lookup, String property, V fallback, String expected,
+    /**
+     * Reads one setting: {@code fallback} when unset or blank, else the parsed value; a value that does not parse
+     * is an {@link IllegalArgumentException} naming the property, the value and what was expected.
+     */
+    static <V> V read(UnaryOperator<String> lookup, String property, V fallback, String expected,
             Parser<V> parser) {
         String text = lookup.apply(property);
         if (text == null || text.isBlank()) {

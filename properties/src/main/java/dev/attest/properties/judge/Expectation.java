@@ -112,7 +112,12 @@ public final class Expectation {
         return shape.clone();
     }
 
-    /** Compares {@code actual} (same logical shape, any strides) element by element. */
+    /**
+     * Compares {@code actual} (same logical shape, any strides) element by element. A non-finite mismatch (NaN or
+     * Inf where the oracle is finite, or a finite value where the oracle's is NaN or Inf) is an infinite error:
+     * {@code maxAbsError} and {@code relativeRms} are then {@code +Inf} and the worst element is the first such
+     * mismatch, so a backend that writes NaN everywhere can never show an error of 0 in a report.
+     */
     public Comparison compare(Tensor actual) {
         if (!Arrays.equals(actual.shape(), shape)) {
             throw new AssertionError(Facts.of().add("failure", "output has the wrong shape")
@@ -137,6 +142,10 @@ public final class Expectation {
                 worst = i;
             }
         }
+        if (nonFiniteMismatch >= 0) {
+            return new Comparison(this, values, nonFiniteMismatch, Double.POSITIVE_INFINITY,
+                    Double.POSITIVE_INFINITY, nonFiniteMismatch);
+        }
         double relativeRms = sumSquared == 0 ? Math.sqrt(sumSquaredError) : Math.sqrt(sumSquaredError / sumSquared);
         return new Comparison(this, values, worst, Math.max(worstError, 0), relativeRms, nonFiniteMismatch);
     }
@@ -148,7 +157,11 @@ public final class Expectation {
         return comparison;
     }
 
-    /** The result of comparing one output with this expectation. */
+    /**
+     * The result of comparing one output with this expectation. {@code maxAbsError} and {@code relativeRms} are
+     * {@code +Inf} when {@code nonFiniteMismatch >= 0} (the first element whose finiteness differs from the
+     * oracle's, else -1); {@code worstIndex} is then that element.
+     */
     public record Comparison(Expectation expectation, float[] actual, int worstIndex, double maxAbsError,
                              double relativeRms, int nonFiniteMismatch) {
 

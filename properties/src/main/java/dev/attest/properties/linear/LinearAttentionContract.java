@@ -3,7 +3,6 @@ package dev.attest.properties.linear;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 import dev.attest.linear.FeatureMap;
 import dev.attest.linear.LinearProblem;
@@ -15,9 +14,11 @@ import dev.attest.oracle.OracleResult;
 import dev.attest.properties.engine.Arbitrary;
 import dev.attest.properties.engine.CaseCheck;
 import dev.attest.properties.engine.CaseKey;
+import dev.attest.properties.engine.Cases;
 import dev.attest.properties.engine.Facts;
 import dev.attest.properties.engine.PropertyDescription;
 import dev.attest.properties.engine.PropertyRunner;
+import dev.attest.properties.engine.PropertyTimeout;
 import dev.attest.properties.judge.Expectation;
 import dev.attest.reference.Alignment;
 import dev.attest.reference.AttentionProblem;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The linear-attention conformance kit (DESIGN.md "Linear attention"): linear attention computes its own function,
@@ -48,10 +49,11 @@ import org.junit.jupiter.api.Timeout;
  *
  * Names follow {@code required_|optional_|stochastic_} + {@link LinearClause} id + the rule as a sentence. A property
  * needing an undeclared capability is aborted with {@code unsupported:} (skipped, never passed). Stochastic
- * properties use fixed seeds and state their confidence bounds, so they are deterministic in CI.
+ * properties use fixed seeds and state their confidence bounds, so they are deterministic in CI. Each property runs
+ * under a time limit, {@code -Dattest.timeout=SECONDS} (default 300; see {@link PropertyTimeout}).
  */
 @TestMethodOrder(MethodOrderer.MethodName.class)
-@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(PropertyTimeout.class)
 public abstract class LinearAttentionContract {
     static final int CANARY_BITS = 0x7fc0beef;
 
@@ -124,8 +126,10 @@ public abstract class LinearAttentionContract {
      */
     @Test
     public void optional_L3_the_chunk_size_does_not_change_the_result() {
-        Assumptions.assumeTrue(backend().withChunkSize(1).isPresent(),
-                () -> "unsupported: " + backend().name() + " has no chunk-size knob (withChunkSize is empty)");
+        if (!backend().withChunkSize(1).isPresent()) {
+            Assumptions.abort("unsupported: " + backend().name()
+                    + " has no chunk-size knob (withChunkSize is empty)");
+        }
         property(LinearClause.L3, cases(), c -> {
             LinearProblem p = c.materialize();
             Expectation e = LinearJudge.output(p, precision());
@@ -220,6 +224,7 @@ public abstract class LinearAttentionContract {
             LinearProblem base = c.materialize();
             LinearProblem p = new LinearProblem(base.spec(), times(base.query(), 3), times(base.key(), 3),
                     base.value(), base.gates(), base.betas(), null);
+            Cases.footnote("inputs given", "Q and K of the case times 3, no carried state");
             Expectation e = LinearJudge.output(p, precision());
             Tensor out = run(p).output;
             e.check(out);
@@ -310,8 +315,9 @@ public abstract class LinearAttentionContract {
                                 LinearProblem p = c.materialize();
                                 if (!caps.missing(p).isEmpty()) undeclared.add(p);
                             }
-        Assumptions.assumeFalse(undeclared.isEmpty(),
-                () -> "not applicable: " + backend().name() + " declares every linear form, rule and map");
+        if (undeclared.isEmpty()) {
+            Assumptions.abort("not applicable: " + backend().name() + " declares every linear form, rule and map");
+        }
         for (LinearProblem p : undeclared) {
             Tensor out = p.allocateOutput().fill(Float.intBitsToFloat(CANARY_BITS));
             try {
@@ -347,9 +353,10 @@ public abstract class LinearAttentionContract {
     public void stochastic_A1_favor_output_error_against_softmax_falls_as_m_grows() {
         requireLinearFeatures(LinearFeature.NORMALIZED);
         LinearCapabilities caps = capabilities();
-        Assumptions.assumeTrue(caps.maps().contains(FeatureMap.Kind.FAVOR_POSITIVE)
-                && caps.rules().contains(UpdateRule.LINEAR), () -> "unsupported: " + backend().name()
-                + " does not declare the FAVOR_POSITIVE map with the LINEAR rule");
+        if (!caps.maps().contains(FeatureMap.Kind.FAVOR_POSITIVE) || !caps.rules().contains(UpdateRule.LINEAR)) {
+            Assumptions.abort("unsupported: " + backend().name()
+                    + " does not declare the FAVOR_POSITIVE map with the LINEAR rule");
+        }
         boolean causal = !caps.supports(LinearFeature.NON_CAUSAL);
         double[] errors = ApproximationSweep.meanErrors(this::runForSweep, causal, 1, 2, 12, 4, 3, SOFTMAX_M,
                 SOFTMAX_REDRAWS, 20261123L);
@@ -401,17 +408,34 @@ public abstract class LinearAttentionContract {
     protected void requireLinearFeatures(LinearFeature... features) {
         List<LinearFeature> missing = new ArrayList<>();
         for (LinearFeature f : features) if (!capabilities().supports(f)) missing.add(f);
-        Assumptions.assumeTrue(missing.isEmpty(),
-                () -> "unsupported: " + backend().name() + " does not declare " + missing);
+        if (!missing.isEmpty()) {
+            Assumptions.abort("unsupported: " + backend().name() + " does not declare " + missing);
+        }
     }
 
     /** An output and the returned state. */
     protected record Run(Tensor output, LinearState state) {
     }
 
+    /**
+     * Aborts with {@code unsupported:} when {@code p} needs something the backend does not declare: the kit's guard
+     * that a backend is never blamed for refusing what it never claimed (the cases are drawn to fit, so it trips
+     * only when a property's own change to a case adds a need).
+     */
+    protected void requireDeclared(LinearProblem p) {
+        List<String> missing = capabilities().missing(p);
+        if (!missing.isEmpty()) {
+            Assumptions.abort("unsupported: " + backend().name() + " does not declare " + missing
+                    + ", which this property needs (it would be given " + p + ")");
+        }
+    }
+
     /** Runs into a NaN-filled output; refusing a declared feature is a failure. */
     protected Run run(LinearProblem p) {
+        requireDeclared(p);
         Tensor out = p.allocateOutput().fill(Float.NaN);
+        // the case's description does not show what a property changed (scaled inputs, a dropped state)
+        Cases.footnote("given to the backend", p);
         try {
             return new Run(out, backend().forward(p, out));
         } catch (UnsupportedLinearFeatureException refused) {
@@ -432,6 +456,7 @@ public abstract class LinearAttentionContract {
             int from = bounds.get(i), to = bounds.get(i + 1);
             if (from == to) continue;
             LinearProblem piece = p.slice(from, to, state);
+            requireDeclared(piece);
             Tensor out = LinearProblem.sliceAxis(whole, 2, from, to);
             state = stepSingles && to - from == 1 ? backend().step(piece, out) : backend().forward(piece, out);
         }

@@ -36,6 +36,11 @@ public record LinearCase(int batch, int qHeads, int kvHeads, int length, int kDi
         return qHeads % kvHeads == 0;
     }
 
+    /** The work of the case, B·Hq·S²·max(Dk, Dv): the engine's size measure. */
+    public long measure() {
+        return (long) batch * qHeads * length * length * Math.max(kDim, vDim);
+    }
+
     public FeatureMap featureMap() {
         long seed = dataSeed * 0x9E3779B97F4A7C15L + 17;
         return switch (map) {

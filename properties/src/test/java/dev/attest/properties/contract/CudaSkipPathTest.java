@@ -1,24 +1,18 @@
 package dev.attest.properties.contract;
 
 import dev.attest.backends.cuda.CudaBackend;
+import dev.attest.properties.LaunchedKit;
+import dev.attest.properties.LaunchedKit.Outcome;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Backends;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.LauncherDiscoveryRequest;
-import org.junit.platform.launcher.TestExecutionListener;
-import org.junit.platform.launcher.TestIdentifier;
-import org.junit.platform.launcher.core.LauncherFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
-import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
 
 /**
  * The cuda backend on a machine without CUDA (CI): the conformance kit skips every property with
@@ -43,29 +37,6 @@ class CudaSkipPathTest {
         }
     }
 
-    record Outcome(String test, TestExecutionResult.Status status, String message) {
-    }
-
-    private static List<Outcome> run(Class<?> kit) {
-        List<Outcome> outcomes = new ArrayList<>();
-        LauncherDiscoveryRequest request = request().selectors(selectClass(kit)).build();
-        Launcher launcher = LauncherFactory.create();
-        launcher.execute(request, new TestExecutionListener() {
-            @Override
-            public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-                if (!id.isTest()) return;
-                outcomes.add(new Outcome(id.getDisplayName(), result.getStatus(),
-                        result.getThrowable().map(Throwable::getMessage).orElse("")));
-            }
-
-            @Override
-            public void executionSkipped(TestIdentifier id, String reason) {
-                if (id.isTest()) outcomes.add(new Outcome(id.getDisplayName(), null, "skipped: " + reason));
-            }
-        });
-        return outcomes;
-    }
-
     private static String unavailable() {
         Optional<String> reason = new CudaBackend(false, null).unavailableReason();
         assumeTrue(reason.isPresent(), "a CUDA device is usable here: the skip path does not apply");
@@ -75,7 +46,7 @@ class CudaSkipPathTest {
     @Test
     void withoutCudaEveryPropertyIsAbortedAsUnavailable() {
         String reason = unavailable();
-        List<Outcome> outcomes = run(AsDiscovered.class);
+        List<Outcome> outcomes = LaunchedKit.run(AsDiscovered.class);
         assertFalse(outcomes.isEmpty(), "the kit ran no properties");
         for (Outcome o : outcomes) {
             assertEquals(TestExecutionResult.Status.ABORTED, o.status(), () -> o.test() + ": " + o.message());
@@ -87,7 +58,7 @@ class CudaSkipPathTest {
     @Test
     void withRequireCudaEveryPropertyFails() {
         String reason = unavailable();
-        List<Outcome> outcomes = run(Required.class);
+        List<Outcome> outcomes = LaunchedKit.run(Required.class);
         assertFalse(outcomes.isEmpty(), "the kit ran no properties");
         for (Outcome o : outcomes) {
             assertEquals(TestExecutionResult.Status.FAILED, o.status(), () -> o.test() + ": " + o.message());

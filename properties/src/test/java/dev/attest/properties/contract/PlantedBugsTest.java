@@ -2,8 +2,10 @@ package dev.attest.properties.contract;
 
 import dev.attest.backends.naive.CpuNaiveBackend;
 import dev.attest.properties.engine.PropertyFailure;
+import dev.attest.properties.cases.AttentionCase;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.LayerProblem;
+import dev.attest.reference.Mask;
 import dev.attest.reference.Tensor;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Capabilities;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.function.Executable;
 
 import java.util.EnumSet;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -130,5 +133,38 @@ class PlantedBugsTest {
         PropertyFailure failure = killed(crashing, AttentionContract::required_S7_agrees_with_the_oracle_within_the_tolerance_model,
                 "planted-index-crash", "ArrayIndexOutOfBoundsException", "Sq=4");
         assertTrue(failure.getCause() instanceof ArrayIndexOutOfBoundsException, "the crash is kept as the cause");
+    }
+
+    /**
+     * A bias of shape (Sq, 1) not broadcast over the keys: only key 0 gets it (a stride-0 axis read as "no bias").
+     * The property adds that bias itself, so the drawn case (and its "shrunk" line) has no mask at all: the failure
+     * block must show the problem the backend was given, bias included.
+     */
+    @Test
+    void a_bias_the_property_adds_is_shown_as_given_to_the_backend() {
+        AttentionBackend unbroadcast = new Planted("planted-row-bias-on-key-0-only") {
+            @Override
+            public void attention(AttentionProblem p, Tensor out) {
+                if (!(p.mask() instanceof Mask.Bias bias) || bias.shape()[bias.shape().length - 1] != 1) {
+                    correct.attention(p, out);
+                    return;
+                }
+                int sq = p.spec().qLength(), skv = p.spec().kvLength();
+                float[] full = new float[sq * skv];
+                for (int i = 0; i < sq; i++) full[i * skv] = bias.bias()[i];
+                correct.attention(p.with(p.spec(), new Mask.Bias(full, new int[]{sq, skv}), p.keyLengths()), out);
+            }
+        };
+        PropertyFailure failure = killed(unbroadcast,
+                AttentionContract::required_S2_adding_a_constant_to_every_logit_of_a_row_changes_nothing,
+                "outside the tolerance model");
+        String shrunk = String.valueOf(failure.shrunk());
+        assertFalse(shrunk.contains("mask="), () -> "the drawn case has no mask: " + shrunk);
+        java.util.regex.Matcher given = java.util.regex.Pattern.compile("(?m)^given to the backend +: (.*)$")
+                .matcher(failure.getMessage());
+        assertTrue(given.find(), failure::getMessage);
+        assertTrue(given.group(1).contains("mask=bias[" + ((AttentionCase) failure.shrunk()).qLength() + ", 1]"),
+                failure::getMessage);
+        System.out.println("Planted bug: row bias on key 0 only\n" + failure.getMessage());
     }
 }

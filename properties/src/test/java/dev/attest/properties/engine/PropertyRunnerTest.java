@@ -108,6 +108,67 @@ class PropertyRunnerTest {
         assertInstanceOf(IllegalStateException.class, failure.getCause());
     }
 
+    /**
+     * An arbitrary whose shrinker offers a larger value before every smaller one (as a finishing step that regrows
+     * what shrinking removed does): the runner skips it, so the counterexample never grows past the original.
+     */
+    @Test
+    void aShrinkCandidateLargerThanTheCurrentValueIsSkipped() {
+        Arbitrary<Integer> regrowing = new Arbitrary<>() {
+            @Override
+            public Integer generate(CaseRandom random, int size) {
+                return 40;
+            }
+
+            @Override
+            public Stream<Integer> shrink(Integer value) {
+                return value > 1 ? Stream.of(value * 2, value - 1) : Stream.of(value * 2);
+            }
+
+            @Override
+            public long measure(Integer value) {
+                return value;
+            }
+        };
+        PropertyFailure failure = expectFailure(regrowing, x -> assertTrue(x < 10), seed(1).withTries(1));
+        assertEquals(40, failure.original());
+        assertEquals(10, failure.shrunk());
+    }
+
+    /** Candidates that lead back to a value already tried (a -> b -> a) end shrinking instead of going round. */
+    @Test
+    void shrinkingDoesNotRevisitAValue() {
+        Arbitrary<Integer> cycling = new Arbitrary<>() {
+            @Override
+            public Integer generate(CaseRandom random, int size) {
+                return 7;
+            }
+
+            @Override
+            public Stream<Integer> shrink(Integer value) {
+                return Stream.of(value == 7 ? 8 : 7);
+            }
+        };
+        PropertyFailure failure = expectFailure(cycling, x -> assertTrue(x < 0), seed(1).withTries(1));
+        assertEquals(1, failure.shrinkSteps(), failure.getMessage());
+        assertTrue(failure.getMessage().contains("(1 checks)"), failure.getMessage());
+    }
+
+    /** What the check derived from a value (here, the value it really used) is reported under the shrunk value. */
+    @Test
+    void footnotesOfTheShrunkValueArePrintedUnderIt() {
+        PropertyFailure failure = expectFailure(Arbitraries.integers(0, 10_000), x -> {
+            Cases.footnote("used", x + 5);
+            Cases.footnote("used", x + 5);
+            assertTrue(x < 100);
+        }, seed(1));
+        assertEquals(100, failure.shrunk());
+        String message = failure.getMessage();
+        assertTrue(Pattern.compile("(?m)^shrunk +: 100\nused +: 105\nshrink steps").matcher(message).find(), message);
+        assertEquals(1, message.split("\nused ", -1).length - 1, "a repeated footnote is printed once:\n" + message);
+        assertTrue(!message.contains(": 10005"), "footnotes of other attempts do not leak:\n" + message);
+    }
+
     @Test
     void shrinkingStopsAtTheStepLimit() {
         PropertyFailure limited = expectFailure(Arbitraries.integers(0, 10_000), x -> assertTrue(x < 100),
