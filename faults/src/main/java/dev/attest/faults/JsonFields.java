@@ -29,9 +29,14 @@ public record JsonFields(String name) {
         require(n, path, "a string", n != null && n.isString());
     }
 
+    /**
+     * A number, or an infinity as the writer spells it ({@code "Infinity"}, {@code "-Infinity"}: JSON has no literal
+     * for it, and an error figure is infinite when a backend wrote NaN where the oracle is finite). NaN is refused.
+     */
     public void number(JsonNode parent, String key, String path) {
         JsonNode n = parent.get(key);
-        require(n, path, "a number", n != null && n.isNumber());
+        require(n, path, "a number", n != null && (n.isNumber() || n.isString()
+                && (n.stringValue().equals("Infinity") || n.stringValue().equals("-Infinity"))));
     }
 
     public void bool(JsonNode parent, String key, String path) {

@@ -58,66 +58,11 @@ public final class BackendSelection {
         }
     }
 
-    /** Every backend visible now; a broken provider is a usage error. */
-    public static List<AttentionBackend> discover() {
-        try {
-            return Backends.discover();
-        } catch (IllegalStateException e) {
-            throw new UsageException(e.getMessage(), e);
-        }
-    }
-
-    /** Every linear-attention backend visible now (their own SPI and contract). */
-    public static List<LinearAttentionBackend> discoverLinear() {
-        try {
-            return LinearBackends.discover();
-        } catch (IllegalStateException e) {
-            throw new UsageException(e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The softmax backends named in {@code names} ("all", empty, or names; commas allowed). Names of linear
-     * backends are accepted here and picked up by {@link #selectLinear}; any other unknown name lists the known.
-     */
-    public static List<AttentionBackend> select(List<String> names) {
-        List<AttentionBackend> all = discover();
-        if (all.isEmpty()) throw new UsageException("no backend found on the class path");
-        Set<String> wanted = wanted(names);
-        if (wanted.isEmpty() || wanted.contains("all")) return all;
-        Set<String> known = all.stream().map(AttentionBackend::name).collect(Collectors.toCollection(LinkedHashSet::new));
-        List<String> linear = discoverLinear().stream().map(LinearAttentionBackend::name).toList();
-        for (String name : wanted) {
-            if (!known.contains(name) && !linear.contains(name)) {
-                known.addAll(linear);
-                throw new UsageException("unknown backend '" + name + "'; known backends: " + String.join(", ", known));
-            }
-        }
-        return all.stream().filter(b -> wanted.contains(b.name())).toList();
-    }
-
-    /** The linear-attention backends named in {@code names} (all of them when none are named or "all"). */
-    public static List<LinearAttentionBackend> selectLinear(List<String> names) {
-        Set<String> wanted = wanted(names);
-        List<LinearAttentionBackend> all = discoverLinear();
-        if (wanted.isEmpty() || wanted.contains("all")) return all;
-        return all.stream().filter(b -> wanted.contains(b.name())).toList();
-    }
-
     static Set<String> wanted(List<String> names) {
         Set<String> wanted = new LinkedHashSet<>();
         if (names != null) {
             for (String n : names) for (String part : n.split(",")) if (!part.isBlank()) wanted.add(part.trim());
         }
         return wanted;
-    }
-
-    public static String joinedNames(List<AttentionBackend> backends) {
-        return backends.stream().map(AttentionBackend::name).collect(Collectors.joining(","));
-    }
-
-    /** The value of a discovered-backends system property: the names, or "none" for an empty selection. */
-    public static String selectionProperty(List<String> names) {
-        return names.isEmpty() ? "none" : String.join(",", names);
     }
 }

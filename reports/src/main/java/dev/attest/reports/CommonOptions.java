@@ -3,8 +3,6 @@ package dev.attest.reports;
 import java.io.PrintWriter;
 
 import dev.attest.reports.model.BackendInfo;
-import dev.attest.spi.AttentionBackend;
-import dev.attest.spi.LinearAttentionBackend;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -55,8 +53,6 @@ public final class CommonOptions {
     /** Bounds: a run of 10^5 cases per property already takes hours; beyond it is a typo, not a plan. */
     static final int MAX_TRIES = 100_000, MAX_TIMEOUT = 86_400;
 
-    private List<AttentionBackend> selected;
-    private List<LinearAttentionBackend> selectedLinear;
     private Discovery.Selection selection;
 
     /** Checks the numeric options; every command calls it before any work. */
@@ -92,40 +88,6 @@ public final class CommonOptions {
         return selection;
     }
 
-    /**
-     * The selected backends instantiated in this JVM: only for {@code golden check}, which runs them in-process
-     * (docs/threat-model.md says what that means for a hostile backend).
-     */
-    public List<AttentionBackend> backends() {
-        if (selected == null) {
-            validate();
-            BackendSelection.addJars(jars);
-            selected = BackendSelection.select(backendNames);
-            selectedLinear = BackendSelection.selectLinear(backendNames);
-        }
-        return selected;
-    }
-
-    /**
-     * The selected backends that can run on this machine: what measurements (accuracy, latency, golden checks)
-     * use. An unavailable backend still appears in the conformance matrix as "unavailable".
-     */
-    public List<AttentionBackend> availableBackends(PrintWriter err) {
-        List<AttentionBackend> available = new ArrayList<>();
-        for (AttentionBackend b : backends()) {
-            var reason = b.unavailableReason();
-            if (reason.isEmpty()) available.add(b);
-            else err.println("attest: " + b.name() + " is unavailable, not measured: " + reason.get());
-        }
-        return available;
-    }
-
-    /** The linear-attention backends selected by the same names (they run their own contract). */
-    public List<LinearAttentionBackend> linearBackends() {
-        backends();
-        return selectedLinear;
-    }
-
     public List<String> requested() {
         return backendNames.isEmpty() ? List.of("all") : List.copyOf(backendNames);
     }
@@ -153,17 +115,5 @@ public final class CommonOptions {
     public static List<BackendInfo> infos(List<ProviderInfo> backends) {
         return backends.stream().map(b -> new BackendInfo(b.name(), b.description(), b.precision(), b.available(),
                 b.unavailableReason())).toList();
-    }
-
-    public List<BackendInfo> backendInfos(List<AttentionBackend> backends) {
-        return backends.stream().map(b -> new BackendInfo(b.name(), b.description(),
-                b.capabilities().precision().name().toLowerCase(java.util.Locale.ROOT),
-                b.unavailableReason().isEmpty(), b.unavailableReason().orElse(null))).toList();
-    }
-
-    /** Report entries for linear-attention backends (always available: they are plain Java). */
-    public List<BackendInfo> linearBackendInfos(List<LinearAttentionBackend> backends) {
-        return backends.stream().map(b -> new BackendInfo(b.name(), b.description() + " (linear attention)",
-                b.capabilities().precision().name().toLowerCase(java.util.Locale.ROOT), true, null)).toList();
     }
 }

@@ -3,7 +3,9 @@ package dev.attest.reports;
 import dev.attest.reports.model.PropertyResult;
 import dev.attest.reports.model.ReportJson;
 import dev.attest.reports.model.Status;
+import dev.attest.reports.golden.GoldenRun;
 import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Backends;
 import dev.attest.spi.LinearAttentionBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -48,6 +50,9 @@ public final class WorkerCommand implements Callable<Integer> {
                             Conformance.runInProcess(request.settings(), request.backend(), dir.resolve(JUNIT),
                                     r -> cell(r, emit)));
                     case WorkerRequest.MEASURE -> WorkerMeasurements.run(request, emit);
+                    case WorkerRequest.GOLDEN -> GoldenRun.run(Path.of(request.golden()), request.cases(),
+                            Backends.byName(request.backend().name()), r -> emit.accept(WorkerEvent.of(r)),
+                            Failures::describe);
                     default -> throw new IllegalArgumentException("unknown worker task " + request.task());
                 }
             } catch (RuntimeException | Error e) {

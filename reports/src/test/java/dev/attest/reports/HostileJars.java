@@ -18,13 +18,13 @@ import java.util.zip.ZipEntry;
 final class HostileJars {
     /** How each backend misbehaves: Java statements run in {@code attention} before (or instead of) the real call. */
     enum Misbehaviour {
-        EXIT_ZERO("if (++calls == 60) System.exit(0);"),
-        EXIT_THREE("if (++calls == 60) System.exit(3);"),
-        OUT_OF_MEMORY("if (++calls == 60) { java.util.List<long[]> hog = new java.util.ArrayList<>();"
+        EXIT_ZERO("if (++calls == AFTER) System.exit(0);"),
+        EXIT_THREE("if (++calls == AFTER) System.exit(3);"),
+        OUT_OF_MEMORY("if (++calls == AFTER) { java.util.List<long[]> hog = new java.util.ArrayList<>();"
                 + " while (true) hog.add(new long[1 << 20]); }"),
-        HANG_IGNORING_INTERRUPTS("if (++calls == 60) { while (true) { try { Thread.sleep(100); }"
+        HANG_IGNORING_INTERRUPTS("if (++calls == AFTER) { while (true) { try { Thread.sleep(100); }"
                 + " catch (InterruptedException ignored) { } } }"),
-        JVM_CRASH("if (++calls == 60) crash();"),
+        JVM_CRASH("if (++calls == AFTER) crash();"),
         THROW("throw new IllegalStateException(\"kernel launch failed: planted\");"),
         NAN("naive.attention(problem, out); out.data()[out.offset()] = Float.NaN; return;"),
         MUTATE_INPUT("naive.attention(problem, out); problem.query().data()[problem.query().offset()] += 1f; return;"),
@@ -99,6 +99,8 @@ final class HostileJars {
                 public final class %1$s implements dev.attest.spi.AttentionBackend {
                     private final dev.attest.backends.naive.CpuNaiveBackend naive =
                             new dev.attest.backends.naive.CpuNaiveBackend();
+                    /** Which call misbehaves: late enough that a run has results to keep (settable for short runs). */
+                    private static final int AFTER = Integer.getInteger("attest.hostile.after", 60);
                     private int calls;
 
                     public %1$s() { %2$s }
@@ -133,8 +135,16 @@ final class HostileJars {
 
     /** Runs the real CLI in a JVM of its own (its exit code is the process's), with a small heap. */
     static Cli runCli(Path workDir, List<String> args) throws IOException, InterruptedException {
+        return runCli(workDir, List.of(), args);
+    }
+
+    /** The same, with extra JVM options (e.g. {@code -Dattest.hostile.after=N}: the call that misbehaves). */
+    static Cli runCli(Path workDir, List<String> jvmOptions, List<String> args) throws IOException,
+            InterruptedException {
         List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "--add-modules", "jdk.incubator.vector", "-Djava.awt.headless=true", "-Djmh.ignoreLock=true",
                 "-cp", System.getProperty("java.class.path"), AttestCli.class.getName()));
         command.addAll(args);

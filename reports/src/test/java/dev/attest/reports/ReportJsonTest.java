@@ -34,6 +34,25 @@ class ReportJsonTest {
     }
 
     @Test
+    void anInfiniteAccuracyErrorSurvivesARoundTripAndRenders() throws Exception {
+        Report base = Fixtures.report(0.001, 0.5, Status.PASS, 0.5);
+        java.util.List<dev.attest.reports.model.AccuracyResult> accuracy = new java.util.ArrayList<>(base.accuracy());
+        var first = accuracy.getFirst();
+        double inf = Double.POSITIVE_INFINITY;
+        accuracy.set(0, new dev.attest.reports.model.AccuracyResult(first.backend(), first.config(), inf, inf,
+                first.baselineError(), first.allowance(), inf, false));
+        Report report = new Report(base.schemaVersion(), base.environment(), base.run(), base.backends(),
+                base.configs(), base.conformance(), accuracy, base.latency(), base.calibration(), base.kvCache(),
+                base.linearAttention()).canonical();
+        Path file = dir.resolve("report.json");
+        ReportJson.write(file, report);
+        Report back = ReportJson.read(file);
+        assertEquals(report, back, "a NaN-writing backend's infinite error is kept, not turned into 0 or null");
+        String html = dev.attest.reports.html.HtmlReport.render(back);
+        assertTrue(html.contains("<td>inf</td>") || html.contains(">inf<"), "the table shows it as inf");
+    }
+
+    @Test
     void kvCacheAndLinearAttentionPointsSurviveARoundTrip() throws Exception {
         Report report = Fixtures.withKvAndLinear(Fixtures.report(0.001, 0.5, Status.PASS, 0.5));
         Path file = dir.resolve("report.json");

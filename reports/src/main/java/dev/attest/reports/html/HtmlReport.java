@@ -73,7 +73,8 @@ public final class HtmlReport {
             accuracyRows.add(new String[]{a.backend(), a.config(), sci(a.maxAbsError()), sci(a.relativeRms()),
                     sci(a.baselineError()), sci(a.allowance()), fixed(a.errorOverAllowance()),
                     a.withinAllowance() ? "within" : "OUTSIDE", l == null ? "no figure" : ms(l.metric().score())});
-            if (l != null && r.conforms(a.backend())) {
+            // an infinite error (a NaN or infinity where the oracle is finite) is in the table, not on a log axis
+            if (l != null && r.conforms(a.backend()) && Double.isFinite(a.relativeRms())) {
                 points.add(new Analysis.Point(a.backend() + " / " + a.config(), l.metric().score(),
                         Math.max(a.relativeRms(), 1e-12)));
             }
@@ -228,11 +229,11 @@ public final class HtmlReport {
     }
 
     static String sci(double v) {
-        return String.format(Locale.ROOT, "%.3g", v);
+        return Double.isInfinite(v) ? (v > 0 ? "inf" : "-inf") : String.format(Locale.ROOT, "%.3g", v);
     }
 
     static String fixed(double v) {
-        return String.format(Locale.ROOT, "%.3f", v);
+        return Double.isInfinite(v) ? (v > 0 ? "inf" : "-inf") : String.format(Locale.ROOT, "%.3f", v);
     }
 
     static String ms(double v) {

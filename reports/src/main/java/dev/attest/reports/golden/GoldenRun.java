@@ -1,0 +1,98 @@
+package dev.attest.reports.golden;
+
+import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.Layout;
+import dev.attest.reference.Mask;
+import dev.attest.reference.Tensor;
+import dev.attest.reports.model.Status;
+import dev.attest.spi.AttentionBackend;
+import dev.attest.spi.Feature;
+import dev.attest.spi.UnsupportedFeatureException;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Runs golden cases on one backend (in its worker JVM): each case read afresh, handed to the backend in the case's
+ * own layout when it declares {@link Feature#STRIDED_LAYOUT} (else as dense BHSD copies), its inputs checked
+ * unchanged after the call, its output judged by {@link GoldenVerdict}. A case the backend throws on is a failure of
+ * that case; the next case runs.
+ */
+public final class GoldenRun {
+    private GoldenRun() {
+    }
+
+    public static void run(Path dir, List<String> cases, AttentionBackend backend, Consumer<GoldenResult> emit,
+                           Function<Throwable, String> describeCrash) {
+        for (String name : cases) {
+            Golden.Loaded loaded = Golden.load(dir, name);
+            emit.accept(check(loaded, backend, describeCrash));
+        }
+    }
+
+    static GoldenResult check(Golden.Loaded loaded, AttentionBackend backend, Function<Throwable, String> describeCrash) {
+        String name = loaded.options().name();
+        AttentionProblem problem = loaded.problem();
+        boolean strided = loaded.options().storage() != Layout.BHSD;
+        if (strided && !backend.capabilities().supports(Feature.STRIDED_LAYOUT)) {
+            problem = new AttentionProblem(problem.spec(), problem.query().copy(), problem.key().copy(),
+                    problem.value().copy(), problem.mask(), problem.keyLengths());
+            strided = false;
+        }
+        Tensor out = problem.allocateOutput(strided ? loaded.options().storage() : Layout.BHSD);
+        Set<Feature> missing = backend.capabilities().missing(Feature.requiredBy(problem, out));
+        if (!missing.isEmpty()) {
+            return new GoldenResult(name, backend.name(), Status.UNSUPPORTED, backend.name() + " does not declare "
+                    + missing);
+        }
+        Snapshot before = new Snapshot(problem);
+        try {
+            backend.attention(problem, out);
+        } catch (UnsupportedFeatureException e) {
+            return new GoldenResult(name, backend.name(), Status.UNSUPPORTED, e.getMessage());
+        } catch (RuntimeException | Error e) {
+            return new GoldenResult(name, backend.name(), Status.FAIL, "threw " + describeCrash.apply(e));
+        }
+        String mutated = before.changedIn(problem);
+        if (mutated != null) return new GoldenResult(name, backend.name(), Status.FAIL, mutated);
+        GoldenVerdict v = GoldenVerdict.of(out, loaded.expected(), loaded.options().atol(), loaded.options().rtol());
+        String tolerance = String.format(java.util.Locale.ROOT, " (atol %.1g, rtol %.1g)", loaded.options().atol(),
+                loaded.options().rtol());
+        return new GoldenResult(name, backend.name(), v.pass() ? Status.PASS : Status.FAIL,
+                v.describe(problem.outputShape()) + tolerance);
+    }
+
+    /** Copies of the inputs a backend must not write, to find the element it changed. */
+    private record Snapshot(float[] q, float[] k, float[] v, float[] bias, boolean[] keep) {
+        Snapshot(AttentionProblem p) {
+            this(p.query().data().clone(), p.key().data().clone(), p.value().data().clone(),
+                    p.mask() instanceof Mask.Bias b ? b.bias().clone() : null,
+                    p.mask() instanceof Mask.Keep k ? k.keep().clone() : null);
+        }
+
+        String changedIn(AttentionProblem p) {
+            String change = changed("q", q, p.query().data());
+            if (change == null) change = changed("k", k, p.key().data());
+            if (change == null) change = changed("v", v, p.value().data());
+            if (change == null && bias != null) change = changed("attn_mask", bias, ((Mask.Bias) p.mask()).bias());
+            if (change == null && keep != null && !Arrays.equals(keep, ((Mask.Keep) p.mask()).keep())) {
+                change = "wrote into its input attn_mask (a boolean mask)";
+            }
+            return change;
+        }
+
+        private static String changed(String array, float[] before, float[] after) {
+            for (int i = 0; i < before.length; i++) {
+                if (Float.floatToRawIntBits(before[i]) != Float.floatToRawIntBits(after[i])) {
+                    return "wrote into its input " + array + ": element " + i + " of its array was " + before[i]
+                            + ", is now " + after[i];
+                }
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.attest.reports.golden;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NpyTest {
+    @TempDir
+    Path dir;
+
+    /** A version 1.0 .npy with the given header dictionary and data bytes (what a hostile file can claim). */
+    static byte[] npy(String dict, int dataBytes) {
+        String header = dict + " ".repeat((64 - (10 + dict.length() + 1) % 64) % 64) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[]{(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length());
+        b.put(header.getBytes(StandardCharsets.US_ASCII));
+        return b.array();
+    }
+
+    @Test
+    void roundTripsWithNumpysHeaderLayout() throws Exception {
+        Npy.Array a = new Npy.Array(new int[]{2, 3}, new float[]{1, -2, 3.5f, Float.NaN, 0, 1e-30f});
+        byte[] bytes = Npy.write(a);
+        assertEquals(0, (bytes.length - 4 * 6) % 64, "header padded to a multiple of 64 bytes");
+        String header = new String(bytes, 10, bytes.length - 10 - 24, StandardCharsets.US_ASCII);
+        assertTrue(header.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"), header);
+        assertTrue(header.endsWith("\n"));
+        Npy.Array back = Npy.read(bytes, "a.npy");
+        assertArrayEquals(a.shape(), back.shape());
+        assertArrayEquals(a.data(), back.data());
+        assertTrue(new String(Npy.write(new Npy.Array(new int[]{4}, new float[4])), 10, 60,
+                StandardCharsets.US_ASCII).contains("'shape': (4,)"), "one-element tuple as NumPy writes it");
+        Npy.Array bool = Npy.read(Npy.write(new Npy.Array(new int[]{3}, new float[]{1, 0, 1}, "|b1")), "m.npy");
+        assertTrue(bool.isBool());
+        assertArrayEquals(new float[]{1, 0, 1}, bool.data());
+    }
+
+    @Test
+    void npzRoundTrips() throws Exception {
+        Map<String, Npy.Array> arrays = new LinkedHashMap<>();
+        arrays.put("q", new Npy.Array(new int[]{1, 2}, new float[]{1, 2}));
+        arrays.put("out", new Npy.Array(new int[]{1, 1, 1, 1}, new float[]{7}));
+        Path file = Files.write(dir.resolve("x.npz"), Npy.npz(arrays));
+        Map<String, Npy.Array> back = Npy.readNpz(file);
+        assertEquals(arrays.keySet(), back.keySet());
+        assertArrayEquals(new float[]{7}, back.get("out").data());
+    }
+
+    @Test
+    void aHeaderClaimingMoreThanTheFileHoldsIsRefusedBeforeAllocating() {
+        // 10^10 elements: as an int it would wrap; 2^31: one more than a float[] holds; 2^30: allocatable but absent
+        for (String shape : new String[]{"(100000, 100000)", "(2147483648,)", "(1073741824,)"}) {
+            byte[] file = npy("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", 16);
+            Npy.FormatException e = assertThrows(Npy.FormatException.class, () -> Npy.read(file, "big.npy"));
+            assertTrue(e.getMessage().startsWith("big.npy: "), e.getMessage());
+            assertTrue(e.getMessage().contains("elements") || e.getMessage().contains("is outside [0, ")
+                            || e.getMessage().contains("the file holds 16"),
+                    e.getMessage());
+        }
+        byte[] negative = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-5, 2), }", 0);
+        assertTrue(assertThrows(Npy.FormatException.class, () -> Npy.read(negative, "n.npy")).getMessage()
+                .contains("shape entry -5 is outside"));
+    }
+
+    @Test
+    void anNpzEntryIsCheckedAgainstTheCallersShapeBeforeItsDataIsRead() throws Exception {
+        Path file = dir.resolve("bomb.npz");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            zip.putNextEntry(new ZipEntry("q.npy"));
+            byte[] head = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 1024), }", 0);
+            zip.write(head);
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 256; i++) zip.write(zeros);    // 256 MiB of zeros, under a MiB compressed
+            zip.closeEntry();
+        }
+        Files.write(file, bytes.toByteArray());
+        Npy.FormatException e = assertThrows(Npy.FormatException.class, () -> Npy.readNpz(file,
+                name -> shape -> shape[0] == 2 ? null : "array '" + name + "' has the wrong shape"));
+        assertEquals("bomb.npz:q.npy: array 'q' has the wrong shape", e.getMessage());
+        Npy.FormatException unknown = assertThrows(Npy.FormatException.class, () -> Npy.readNpz(file, name -> null));
+        assertEquals("bomb.npz:q.npy: unexpected array 'q'", unknown.getMessage());
+    }
+}
