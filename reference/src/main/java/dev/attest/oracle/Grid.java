@@ -30,8 +30,8 @@ final class Grid<T> {
     /** Reads a tensor of any strides; NaN and infinities become {@code null}. */
     static <T> Grid<T> of(Tensor tensor, Arithmetic<T> ar) {
         Grid<T> g = new Grid<>(tensor.shape());
-        float[] values = tensor.toArray();
-        for (int i = 0; i < values.length; i++) g.data.set(i, Float.isFinite(values[i]) ? ar.of(values[i]) : null);
+        double[] values = tensor.toDoubleArray();     // exact: an fp8 value times its descale needs no rounding
+        for (int i = 0; i < values.length; i++) g.data.set(i, Double.isFinite(values[i]) ? ar.of(values[i]) : null);
         return g;
     }
 

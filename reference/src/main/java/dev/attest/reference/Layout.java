@@ -19,6 +19,24 @@ public enum Layout {
         };
     }
 
+    /** A new zero-filled fp32, fp16 or bf16 tensor with logical axes (B, H, S, D) stored in this layout. */
+    public Tensor allocate(ElementType type, int batch, int heads, int length, int headDim) {
+        return allocate(type, null, batch, heads, length, headDim);
+    }
+
+    /**
+     * A new zero-filled tensor of {@code type} with logical axes (B, H, S, D) stored in this layout; {@code descale}
+     * (fp8 only) is over the logical (B, H).
+     */
+    public Tensor allocate(ElementType type, Descale descale, int batch, int heads, int length, int headDim) {
+        Descale placeholder = type.isFp8() ? Descale.ONE : null;
+        Tensor t = switch (this) {
+            case BHSD -> Tensor.zeros(type, placeholder, batch, heads, length, headDim);
+            case BSHD -> Tensor.zeros(type, placeholder, batch, length, heads, headDim).permute(0, 2, 1, 3);
+        };
+        return type.isFp8() ? t.withDescale(descale) : t;
+    }
+
     /** Views a row-major array in this layout as logical (B, H, S, D); the array is shared. */
     public Tensor wrap(float[] data, int batch, int heads, int length, int headDim) {
         return switch (this) {

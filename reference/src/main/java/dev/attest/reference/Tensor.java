@@ -5,21 +5,30 @@ import java.util.Arrays;
 import static dev.attest.reference.InvalidProblemException.require;
 
 /**
- * A dense fp32 tensor viewed through a shape, strides and an offset into a flat {@code float[]}. A permuted or
- * sliced view shares the array: a BSHD buffer seen as BHSD is a view, not a copy.
+ * A dense tensor of one {@link ElementType}, viewed through a shape, strides and an offset into a flat array: a
+ * {@code float[]} for fp32, raw bits in a {@code short[]} for fp16 and bf16 or a {@code byte[]} for fp8. A permuted
+ * or sliced view shares the array: a BSHD buffer seen as BHSD is a view, not a copy.
  *
- * <p>Element {@code (i0, i1, ...)} lives at {@code data[offset + i0*stride[0] + i1*stride[1] + ...]}. Every view is
+ * <p>Element {@code (i0, i1, ...)} lives at {@code array[offset + i0*stride[0] + i1*stride[1] + ...]}. Every view is
  * checked at construction so that each index inside the shape lands inside the array; an out-of-range view is an
  * {@link InvalidProblemException}, never an {@code ArrayIndexOutOfBoundsException} later.
+ *
+ * <p>An fp8 tensor carries its {@link Descale}: the value of element {@code (b, h, ...)} is the stored fp8 value
+ * times {@code descale.factor(b, h)}, exactly (in double). {@link #get}, {@link #value} and {@link #toArray} give
+ * values; {@link #data()}, {@link #bits16()} and {@link #bits8()} give the stored array for kernels.
  */
 public final class Tensor {
-    private final float[] data;
+    private final Storage storage;
     private final int offset;
     private final int[] shape;
     private final int[] strides;
+    private final Descale descale;
+    /** The axes of this view that the descale's batch and head index (-1: none). */
+    private final int descaleBatchAxis, descaleHeadAxis;
 
-    private Tensor(float[] data, int offset, int[] shape, int[] strides) {
-        require(data != null, "tensor data must not be null");
+    private Tensor(Storage storage, int offset, int[] shape, int[] strides, Descale descale, int batchAxis,
+                   int headAxis) {
+        require(storage != null, "tensor data must not be null");
         require(shape.length == strides.length, "tensor has %d dimensions but %d strides", shape.length, strides.length);
         require(offset >= 0, "tensor offset must be non-negative, was %d", offset);
         long last = offset;
@@ -29,16 +38,38 @@ public final class Tensor {
             require(strides[axis] >= 0, "tensor stride %d must be non-negative, was %d", axis, strides[axis]);
             last += (long) (shape[axis] - 1) * strides[axis];
         }
-        require(last < data.length, "tensor view of shape %s, strides %s, offset %d needs %d elements but its array has %d",
-                Arrays.toString(shape), Arrays.toString(strides), offset, last + 1, data.length);
-        this.data = data;
+        require(last < storage.length(), "tensor view of shape %s, strides %s, offset %d needs %d elements but its array has %d",
+                Arrays.toString(shape), Arrays.toString(strides), offset, last + 1, storage.length());
+        ElementType type = storage.type();
+        require(!type.isFp8() || descale != null, "an %s tensor needs its descale (Descale.of(1f) for none)", type);
+        require(type.isFp8() || descale == null, "only fp8 tensors carry a descale; this one is %s", type);
+        if (descale != null) {
+            require(descale.batches() == 1 || batchAxis >= 0 && shape[batchAxis] == descale.batches(),
+                    "descale has %d batch factors but the tensor's batch axis has %s", descale.batches(),
+                    batchAxis >= 0 ? shape[batchAxis] : "none");
+            require(descale.heads() == 1 || headAxis >= 0 && shape[headAxis] == descale.heads(),
+                    "descale has %d head factors but the tensor's head axis has %s", descale.heads(),
+                    headAxis >= 0 ? shape[headAxis] : "none");
+        }
+        this.storage = storage;
         this.offset = offset;
         this.shape = shape.clone();
         this.strides = strides.clone();
+        this.descale = descale;
+        this.descaleBatchAxis = batchAxis;
+        this.descaleHeadAxis = headAxis;
     }
 
-    /** A new zero-filled, row-major tensor. */
-    public static Tensor zeros(int... shape) {
+    private static Tensor dense(Storage storage, Descale descale, int[] shape) {
+        long size = 1;
+        for (int d : shape) size *= d;
+        require(size == storage.length(), "shape %s holds %d elements but the array has %d", Arrays.toString(shape),
+                size, storage.length());
+        return new Tensor(storage, 0, shape, rowMajorStrides(shape), descale, shape.length > 0 ? 0 : -1,
+                shape.length > 1 ? 1 : -1);
+    }
+
+    private static int checkedSize(int[] shape) {
         long size = 1;
         for (int axis = 0; axis < shape.length; axis++) {
             require(shape[axis] > 0, "tensor dimension %d must be positive, was %d (shape %s)", axis, shape[axis],
@@ -47,22 +78,63 @@ public final class Tensor {
         }
         require(size <= Integer.MAX_VALUE - 8, "tensor of shape %s has %d elements, more than a Java array holds",
                 Arrays.toString(shape), size);
-        return new Tensor(new float[(int) size], 0, shape, rowMajorStrides(shape));
+        return (int) size;
     }
 
-    /** Wraps {@code data} as a row-major tensor of {@code shape}; the array is shared, not copied. */
+    /** A new zero-filled, row-major fp32 tensor. */
+    public static Tensor zeros(int... shape) {
+        return zeros(ElementType.FP32, shape);
+    }
+
+    /** A new zero-filled, row-major tensor of a type without a descale (fp32, fp16, bf16). */
+    public static Tensor zeros(ElementType type, int... shape) {
+        return zeros(type, null, shape);
+    }
+
+    /** A new zero-filled, row-major tensor; {@code descale} for fp8 (axes 0 and 1 are its batch and head). */
+    public static Tensor zeros(ElementType type, Descale descale, int... shape) {
+        return dense(Storage.zeros(type, checkedSize(shape)), descale, shape);
+    }
+
+    /** Wraps {@code data} as a row-major fp32 tensor of {@code shape}; the array is shared, not copied. */
     public static Tensor of(float[] data, int... shape) {
         require(data != null, "tensor data must not be null");
-        long size = 1;
-        for (int d : shape) size *= d;
-        require(size == data.length, "shape %s holds %d elements but the array has %d", Arrays.toString(shape), size,
-                data.length);
-        return new Tensor(data, 0, shape, rowMajorStrides(shape));
+        return dense(new Storage.Floats(data), null, shape);
     }
 
-    /** A strided view of {@code data}; the general constructor behind layouts and slices. */
+    /** Wraps raw fp16 or bf16 bits as a row-major tensor; the array is shared. */
+    public static Tensor ofBits(short[] bits, ElementType type, int... shape) {
+        require(bits != null, "tensor data must not be null");
+        require(type.bits() == 16, "a short[] holds fp16 or bf16 bits, not %s", type);
+        return dense(new Storage.Halves(bits, type), null, shape);
+    }
+
+    /** Wraps raw fp8 bits with their descale as a row-major tensor; the array is shared. */
+    public static Tensor ofBits(byte[] bits, ElementType type, Descale descale, int... shape) {
+        require(bits != null, "tensor data must not be null");
+        require(type.isFp8(), "a byte[] holds fp8 bits, not %s", type);
+        return dense(new Storage.Bytes(bits, type), descale, shape);
+    }
+
+    /** A strided fp32 view of {@code data}; the general constructor behind layouts and slices. */
     public static Tensor view(float[] data, int offset, int[] shape, int[] strides) {
-        return new Tensor(data, offset, shape, strides);
+        require(data != null, "tensor data must not be null");
+        return new Tensor(new Storage.Floats(data), offset, shape, strides, null, -1, -1);
+    }
+
+    /** A strided view of this tensor's array (same type and descale; the descale's axes stay where they were). */
+    public Tensor view(int newOffset, int[] newShape, int[] newStrides) {
+        return new Tensor(storage, newOffset, newShape, newStrides, descale, descaleBatchAxis, descaleHeadAxis);
+    }
+
+    /**
+     * The same elements with another descale, indexed by this view's axes 0 (batch) and 1 (head): how a layout
+     * whose storage order differs from (B, H, S, D) attaches a per-head descale to the logical view.
+     */
+    public Tensor withDescale(Descale newDescale) {
+        require(type().isFp8(), "only fp8 tensors carry a descale; this one is %s", type());
+        return new Tensor(storage, offset, shape, strides, newDescale, shape.length > 0 ? 0 : -1,
+                shape.length > 1 ? 1 : -1);
     }
 
     static int[] rowMajorStrides(int[] shape) {
@@ -81,14 +153,26 @@ public final class Tensor {
         int[] newShape = new int[order.length];
         int[] newStrides = new int[order.length];
         boolean[] seen = new boolean[order.length];
+        int batchAxis = -1, headAxis = -1;
         for (int k = 0; k < order.length; k++) {
             require(order[k] >= 0 && order[k] < shape.length && !seen[order[k]],
                     "permute order %s is not a permutation of 0..%d", Arrays.toString(order), shape.length - 1);
             seen[order[k]] = true;
             newShape[k] = shape[order[k]];
             newStrides[k] = strides[order[k]];
+            if (order[k] == descaleBatchAxis) batchAxis = k;
+            if (order[k] == descaleHeadAxis) headAxis = k;
         }
-        return new Tensor(data, offset, newShape, newStrides);
+        return new Tensor(storage, offset, newShape, newStrides, descale, batchAxis, headAxis);
+    }
+
+    public ElementType type() {
+        return storage.type();
+    }
+
+    /** The fp8 descale, or null for other types. */
+    public Descale descale() {
+        return descale;
     }
 
     public int rank() {
@@ -111,9 +195,23 @@ public final class Tensor {
         return strides.clone();
     }
 
-    /** The backing array (shared with every view of it). Kernels index it with {@link #offset()} and strides. */
+    /** The backing fp32 array (shared with every view of it). Kernels index it with {@link #offset()} and strides. */
     public float[] data() {
-        return data;
+        if (storage instanceof Storage.Floats f) return f.data();
+        throw new IllegalStateException("this tensor is " + type() + ", not fp32: read its bits with "
+                + (type().isFp8() ? "bits8()" : "bits16()") + ", or its values with get()/toArray()");
+    }
+
+    /** The backing array of raw fp16 or bf16 bits (shared with every view). */
+    public short[] bits16() {
+        if (storage instanceof Storage.Halves h) return h.data();
+        throw new IllegalStateException("this tensor is " + type() + ", not fp16 or bf16");
+    }
+
+    /** The backing array of raw fp8 bits (shared with every view). */
+    public byte[] bits8() {
+        if (storage instanceof Storage.Bytes b) return b.data();
+        throw new IllegalStateException("this tensor is " + type() + ", not fp8");
     }
 
     public int offset() {
@@ -144,12 +242,30 @@ public final class Tensor {
         return flat;
     }
 
-    public float get(int... idx) {
-        return data[index(idx)];
+    private double factor(int[] idx) {
+        if (descale == null) return 1;
+        return descale.factor(descaleBatchAxis >= 0 ? idx[descaleBatchAxis] : 0,
+                descaleHeadAxis >= 0 ? idx[descaleHeadAxis] : 0);
     }
 
+    /** The exact value of an element: the stored value times its descale (in double, so exact for fp8). */
+    public double value(int... idx) {
+        return (double) storage.get(index(idx)) * factor(idx);
+    }
+
+    /** The element's value as a float (rounded when an fp8 descale makes it inexact). */
+    public float get(int... idx) {
+        return (float) value(idx);
+    }
+
+    /** Stores {@code value} (divided by its descale for fp8) rounded to this tensor's type. */
     public void set(float value, int... idx) {
-        data[index(idx)] = value;
+        storage.set(index(idx), value / factor(idx));
+    }
+
+    /** The stored bits of an element (for exact comparisons, NaN payloads included). */
+    public int bits(int... idx) {
+        return storage.bits(index(idx));
     }
 
     /** True when the view is row-major and dense: it covers {@code data[offset, offset + size)} in order. */
@@ -157,50 +273,14 @@ public final class Tensor {
         return Arrays.equals(strides, rowMajorStrides(shape));
     }
 
-    /** The elements in row-major order of the logical shape (a fresh array). */
-    public float[] toArray() {
-        float[] out = new float[(int) size()];
-        int[] idx = new int[shape.length];
-        for (int flat = 0; flat < out.length; flat++) {
-            int source = offset;
-            for (int axis = 0; axis < idx.length; axis++) source += idx[axis] * strides[axis];
-            out[flat] = data[source];
-            for (int axis = idx.length - 1; axis >= 0; axis--) {
-                if (++idx[axis] < shape[axis]) break;
-                idx[axis] = 0;
-            }
-        }
-        return out;
-    }
-
-    /** A row-major copy with the same logical shape. */
-    public Tensor copy() {
-        return of(toArray(), shape);
-    }
-
-    /** Writes {@code value} into every element of the view (and nothing outside it). */
-    public Tensor fill(float value) {
-        forEachIndex(i -> data[i] = value);
-        return this;
-    }
-
-    /** Copies {@code source} (same logical shape, any strides) into this view. */
-    public void copyFrom(Tensor source) {
-        require(Arrays.equals(shape, source.shape), "copy from shape %s into shape %s", Arrays.toString(source.shape),
-                Arrays.toString(shape));
-        float[] values = source.toArray();
-        int[] k = {0};
-        forEachIndex(i -> data[i] = values[k[0]++]);
-    }
-
-    /** Visits the flat array index of every element, in row-major order of the logical shape. */
-    public void forEachIndex(java.util.function.IntConsumer action) {
+    /** Visits every element in row-major order of the logical shape: its flat array index and its coordinates. */
+    private void forEach(ElementVisitor visitor) {
         int[] idx = new int[shape.length];
         long n = size();
         for (long flat = 0; flat < n; flat++) {
             int source = offset;
             for (int axis = 0; axis < idx.length; axis++) source += idx[axis] * strides[axis];
-            action.accept(source);
+            visitor.visit((int) flat, source, idx);
             for (int axis = idx.length - 1; axis >= 0; axis--) {
                 if (++idx[axis] < shape[axis]) break;
                 idx[axis] = 0;
@@ -208,15 +288,79 @@ public final class Tensor {
         }
     }
 
+    private interface ElementVisitor {
+        void visit(int logical, int index, int[] coordinates);
+    }
+
+    /** The exact values in row-major order of the logical shape (a fresh array). */
+    public double[] toDoubleArray() {
+        double[] out = new double[(int) size()];
+        forEach((k, i, idx) -> out[k] = (double) storage.get(i) * factor(idx));
+        return out;
+    }
+
+    /** The values in row-major order of the logical shape (a fresh array; fp8 values times descale, as floats). */
+    public float[] toArray() {
+        float[] out = new float[(int) size()];
+        forEach((k, i, idx) -> out[k] = (float) ((double) storage.get(i) * factor(idx)));
+        return out;
+    }
+
+    /** A row-major copy with the same logical shape, type, bits and descale. */
+    public Tensor copy() {
+        Storage copy = storage.allocate((int) size());
+        forEach((k, i, idx) -> copy.setBits(k, storage.bits(i)));
+        return dense(copy, descale, shape);
+    }
+
+    /** A row-major copy in {@code type} (fp32, fp16, bf16): each value rounded to it. */
+    public Tensor to(ElementType type) {
+        return to(type, null);
+    }
+
+    /** A row-major copy in {@code type}; {@code descale} for fp8 (each value divided by it, then rounded). */
+    public Tensor to(ElementType type, Descale newDescale) {
+        Tensor out = zeros(type, newDescale, shape);
+        out.copyFrom(this);
+        return out;
+    }
+
+    /** Writes {@code value} into every element of the view (and nothing outside it), rounded to its type. */
+    public Tensor fill(float value) {
+        forEach((k, i, idx) -> storage.set(i, value / factor(idx)));
+        return this;
+    }
+
+    /** Copies {@code source}'s values (same logical shape, any strides and type) into this view, rounding each. */
+    public void copyFrom(Tensor source) {
+        require(Arrays.equals(shape, source.shape), "copy from shape %s into shape %s", Arrays.toString(source.shape),
+                Arrays.toString(shape));
+        double[] values = source.toDoubleArray();
+        if (source.type() == type() && Arrays.equals(descale == null ? null : descale.factors(),
+                source.descale == null ? null : source.descale.factors())) {
+            int[] bits = new int[values.length];
+            source.forEach((k, i, idx) -> bits[k] = source.storage.bits(i));
+            forEach((k, i, idx) -> storage.setBits(i, bits[k]));       // same type: the bits, NaN payloads included
+            return;
+        }
+        forEach((k, i, idx) -> storage.set(i, values[k] / factor(idx)));
+    }
+
+    /** Visits the flat array index of every element, in row-major order of the logical shape. */
+    public void forEachIndex(java.util.function.IntConsumer action) {
+        forEach((k, i, idx) -> action.accept(i));
+    }
+
     /** True when any element of the view is NaN or infinite. */
     public boolean hasNonFinite() {
         boolean[] found = {false};
-        forEachIndex(i -> found[0] |= !Float.isFinite(data[i]));
+        forEach((k, i, idx) -> found[0] |= !Float.isFinite(storage.get(i)));
         return found[0];
     }
 
     @Override
     public String toString() {
-        return "Tensor" + Arrays.toString(shape) + " strides " + Arrays.toString(strides);
+        return "Tensor" + (type() == ElementType.FP32 ? "" : " " + type()) + Arrays.toString(shape) + " strides "
+                + Arrays.toString(strides) + (descale == null ? "" : " " + descale);
     }
 }
