@@ -53,7 +53,8 @@ class TypedTensorTest {
         Tensor e = f.to(ElementType.FP8_E5M2, Descale.of(1024f));
         assertEquals(ElementType.FP8_E5M2, e.copy().type());
         assertSame(e.descale(), e.permute(0, 2, 1, 3).descale());
-        assertEquals(70000.0 / 1024, ElementType.FP8_E5M2.decode(e.bits(0, 0, 0, 2)), 2.0,
-                "70000 / 1024 = 68.4 stored, in range thanks to the descale");
+        assertEquals(64f, ElementType.FP8_E5M2.decode(e.bits(0, 0, 0, 2)),
+                "70000 / 1024 = 68.4, stored as 64 (E5M2 steps by 16 there): in range thanks to the descale");
+        assertEquals(65536.0, e.value(0, 0, 0, 2));
     }
 }
