@@ -46,7 +46,7 @@ public final class PlantedCacheBackend extends CheckedBackend {
 
     public PlantedCacheBackend(Bug bug) {
         super("planted-cache-" + bug.name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                "cpu-naive with its KV cache's attention step carrying " + bug, new CpuNaiveBackend().capabilities());
+                "cpu-naive with its KV cache's attention step carrying " + bug, CpuNaiveBackend.FP32_CAPABILITIES);
         this.bug = bug;
     }
 

@@ -55,6 +55,11 @@ public final class Oracle {
         return new Reference<>(arithmetic).attention(p).toResult(arithmetic::toDouble);
     }
 
+    /** Core attention in any arithmetic, making a fast kernel's legitimate {@code roundings} (the baseline). */
+    public static <T> OracleResult attention(AttentionProblem p, Arithmetic<T> arithmetic, KernelRoundings roundings) {
+        return new Reference<>(arithmetic, roundings).attention(p).toResult(arithmetic::toDouble);
+    }
+
     /** The layer in any arithmetic. */
     public static <T> OracleResult layer(LayerProblem p, Arithmetic<T> arithmetic) {
         return new Reference<>(arithmetic).layer(p).toResult(arithmetic::toDouble);

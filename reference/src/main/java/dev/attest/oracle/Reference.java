@@ -36,9 +36,19 @@ import dev.attest.reference.Tensor;
  */
 final class Reference<T> {
     private final Arithmetic<T> ar;
+    private final KernelRoundings roundings;
 
     Reference(Arithmetic<T> ar) {
+        this(ar, KernelRoundings.NONE);
+    }
+
+    Reference(Arithmetic<T> ar, KernelRoundings roundings) {
         this.ar = ar;
+        this.roundings = roundings;
+    }
+
+    private T round(T x, dev.attest.reference.ElementType type) {
+        return type == null || x == null ? x : ar.of(type.round(ar.toDouble(x)));
     }
 
     // ---- core attention ----------------------------------------------------------------------------------------
@@ -89,11 +99,36 @@ final class Reference<T> {
             for (int d = 0; d < out.size(); d++) out.set(d, null);
             return;
         }
+        if (roundings.probabilities() != null) {
+            attendRounded(logits, keys, v, b, kvh, out);
+            return;
+        }
         List<T> p = softmax(logits);                                                     // (4)
         for (int d = 0; d < out.size(); d++) {                                           // (5) p . V[:, d]
             List<T> column = new ArrayList<>(keys.size());
             for (int j : keys) column.add(v.get(b, kvh, j, d));
-            out.set(d, Grid.finite(column) ? ar.dot(p, column) : null);
+            out.set(d, Grid.finite(column) ? round(ar.dot(p, column), roundings.output()) : null);
+        }
+    }
+
+    /**
+     * (4)-(5) as a FlashAttention-style kernel computes them: weights {@code e = exp(s - max)} rounded to V's type
+     * for {@code e . V}, the row sum of the unrounded weights, one division at the end, the output rounded once.
+     */
+    private void attendRounded(List<T> logits, List<Integer> keys, Grid<T> v, int b, int kvh, List<T> out) {
+        T max = logits.get(0);
+        for (T s : logits) max = ar.max(max, s);
+        List<T> e = new ArrayList<>(logits.size()), rounded = new ArrayList<>(logits.size());
+        for (T s : logits) {
+            T x = ar.exp(ar.subtract(s, max));
+            e.add(x);
+            rounded.add(round(x, roundings.probabilities()));
+        }
+        T z = ar.sum(e);
+        for (int d = 0; d < out.size(); d++) {
+            List<T> column = new ArrayList<>(keys.size());
+            for (int j : keys) column.add(v.get(b, kvh, j, d));
+            out.set(d, Grid.finite(column) ? round(ar.divide(ar.dot(rounded, column), z), roundings.output()) : null);
         }
     }
 

@@ -13,8 +13,11 @@ import java.util.Optional;
  *
  * <p>Contract for every method that computes:
  * <ul>
- *   <li>first check {@link Capabilities#requireAll} against {@link Feature#requiredBy}, so an undeclared feature is
- *       refused with {@link UnsupportedFeatureException} before anything is written;</li>
+ *   <li>first check {@link Capabilities#require} (features from {@link Feature#requiredBy}, and the tensors'
+ *       element types), so an undeclared feature or type is refused with {@link UnsupportedFeatureException} before
+ *       anything is written;</li>
+ *   <li>read and write tensors in their own element type ({@link Tensor#type()}): a bf16 tensor's bits are in
+ *       {@link Tensor#bits16()}, an fp8 tensor's in {@link Tensor#bits8()} with its {@link Tensor#descale()};</li>
  *   <li>write every element of {@code out} (whatever it held before) and nothing else; never modify an input;</li>
  *   <li>be deterministic: the same inputs give bit-identical outputs.</li>
  * </ul>

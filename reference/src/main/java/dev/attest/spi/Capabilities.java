@@ -8,25 +8,59 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * What a backend declares it supports: contract features and arithmetic precision. Capability is data (PyTorch
- * OpInfo style): the suite reads it to decide which properties apply, and checks it in both directions —
- * declared features must work, undeclared ones must be refused.
+ * What a backend declares it supports: contract features, the element types of its tensors and its accumulation
+ * precision. Capability is data (PyTorch OpInfo style): the suite reads it to decide which properties apply and in
+ * which types, and checks it in both directions — declared features and types must work, undeclared ones must be
+ * refused.
  *
  * @param features  the contract features the backend implements
- * @param precision the precision of its arithmetic; the tolerance model's baseline uses the same precision
+ * @param precision the precision it accumulates in (fp32 for a bf16 kernel with fp32 accumulators, fp16 for one that
+ *                  accumulates in half); the tolerance model's baseline accumulates in the same precision
+ * @param types     the combinations of Q, K, V and output types it takes; fp32 alone unless it says more
  */
-public record Capabilities(Set<Feature> features, Precision precision) {
+public record Capabilities(Set<Feature> features, Precision precision, Set<TensorTypes> types) {
 
     public Capabilities {
-        InvalidProblemException.require(features != null && precision != null,
-                "capabilities need a feature set and a precision");
-        features = features.isEmpty() ? Collections.unmodifiableSet(EnumSet.noneOf(Feature.class))
-                : Collections.unmodifiableSet(EnumSet.copyOf(features));
+        InvalidProblemException.require(features != null && precision != null && types != null && !types.isEmpty(),
+                "capabilities need a feature set, a precision and at least one combination of element types");
+        Set<Feature> declared = features.isEmpty() ? EnumSet.noneOf(Feature.class) : EnumSet.copyOf(features);
+        types = Collections.unmodifiableSet(new java.util.LinkedHashSet<>(types));
+        // LOW_PRECISION follows the types, whatever the feature set said (everything() lists every feature)
+        declared.remove(Feature.LOW_PRECISION);
+        if (types.stream().anyMatch(t -> !t.isFp32())) declared.add(Feature.LOW_PRECISION);
+        features = Collections.unmodifiableSet(declared);
     }
 
-    /** Every feature of the contract, in the given precision. */
+    /** fp32 tensors only. */
+    public Capabilities(Set<Feature> features, Precision precision) {
+        this(features, precision, Set.of(TensorTypes.FP32));
+    }
+
+    /** Every feature of the contract, in the given precision, on fp32 tensors. */
     public static Capabilities everything(Precision precision) {
         return new Capabilities(EnumSet.allOf(Feature.class), precision);
+    }
+
+    /** The same features and precision, taking {@code newTypes}. */
+    public Capabilities withTypes(Set<TensorTypes> newTypes) {
+        return new Capabilities(features, precision, newTypes);
+    }
+
+    public boolean supports(TensorTypes combination) {
+        return types.contains(combination);
+    }
+
+    /**
+     * Refuses a call this backend has not declared: a missing feature or a combination of element types it does not
+     * take (the message names every tensor's type and what is declared).
+     */
+    public void require(String backend, dev.attest.reference.AttentionProblem problem, dev.attest.reference.Tensor out) {
+        requireAll(backend, Feature.requiredBy(problem, out));
+        TensorTypes asked = TensorTypes.of(problem, out);
+        if (!types.contains(asked)) {
+            throw new UnsupportedFeatureException("backend " + backend + " does not take element types " + asked
+                    + " (it declares " + types + ")");
+        }
     }
 
     public boolean supports(Feature feature) {

@@ -38,7 +38,7 @@ public abstract class CheckedBackend implements AttentionBackend {
 
     @Override
     public final void attention(AttentionProblem problem, Tensor out) {
-        capabilities.requireAll(name, Feature.requiredBy(problem, out));
+        capabilities.require(name, problem, out);
         problem.requireOutput(out);
         computeAttention(problem, out);
     }

@@ -37,6 +37,12 @@ public enum Feature {
     SLIDING_WINDOW,
     /** Inputs or output in a layout other than dense BHSD (BSHD or other strides). */
     STRIDED_LAYOUT,
+    /**
+     * A tensor in an element type other than fp32. Which combinations, {@link Capabilities#types()} says; a
+     * {@link Capabilities} has this feature exactly when it declares a combination other than all-fp32, so a
+     * backend that checks only features still refuses a bf16 call it never heard of.
+     */
+    LOW_PRECISION,
     /** The multi-head layer (projections, heads, output projection). */
     LAYER,
     /** Biases on the layer's projections. */
@@ -73,6 +79,7 @@ public enum Feature {
         if (mask instanceof Mask.Keep) features.add(BOOLEAN_MASK);
         if (mask instanceof Mask.Bias) features.add(ADDITIVE_MASK);
         if (problem.keyLengths() != null) features.add(KEY_PADDING);
+        if (!TensorTypes.of(problem, out).isFp32()) features.add(LOW_PRECISION);
         if (Layout.of(problem.query()) != Layout.BHSD || Layout.of(problem.key()) != Layout.BHSD
                 || Layout.of(problem.value()) != Layout.BHSD || (out != null && Layout.of(out) != Layout.BHSD)) {
             features.add(STRIDED_LAYOUT);

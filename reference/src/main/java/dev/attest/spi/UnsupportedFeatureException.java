@@ -15,6 +15,12 @@ public class UnsupportedFeatureException extends UnsupportedOperationException {
         this.features = Set.copyOf(features);
     }
 
+    /** A refusal that is not about features (an element type), with its own message. */
+    public UnsupportedFeatureException(String message) {
+        super(message);
+        this.features = Set.of();
+    }
+
     public Set<Feature> features() {
         return features;
     }

@@ -88,7 +88,7 @@ final class HostileJars {
     private static String source(Misbehaviour m) {
         String constructor = m == Misbehaviour.EXIT_IN_CONSTRUCTOR ? "System.exit(0);" : "";
         String capabilities = m == Misbehaviour.MINIMAL ? "new Capabilities(java.util.EnumSet.noneOf("
-                + "dev.attest.spi.Feature.class), dev.attest.reference.Precision.FP32)" : "naive.capabilities()";
+                + "dev.attest.spi.Feature.class), dev.attest.reference.Precision.FP32)" : "dev.attest.backends.naive.CpuNaiveBackend.FP32_CAPABILITIES";
         return """
                 package hostile;
 

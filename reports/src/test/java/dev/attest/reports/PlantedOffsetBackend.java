@@ -18,7 +18,7 @@ public final class PlantedOffsetBackend implements AttentionBackend {
 
     @Override
     public Capabilities capabilities() {
-        return naive.capabilities();
+        return CpuNaiveBackend.FP32_CAPABILITIES;     // it writes into out.data(), an fp32 array
     }
 
     @Override

@@ -96,7 +96,7 @@ public final class CudaBackend extends CheckedBackend {
      * resident on the device (transfers excluded). Writes {@code out}; returns milliseconds per run.
      */
     public float[] timeAttention(AttentionProblem problem, Tensor out, int warmup, int iterations) {
-        capabilities().requireAll(name(), dev.attest.spi.Feature.requiredBy(problem, out));
+        capabilities().require(name(), problem, out);
         problem.requireOutput(out);
         return CudaRuntime.get().time(problem, out, kernel(), warmup, iterations);
     }

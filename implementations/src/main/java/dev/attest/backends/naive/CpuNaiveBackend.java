@@ -6,6 +6,8 @@ import dev.attest.reference.cache.CacheSpec;
 import dev.attest.spi.KvCache;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.ElementType;
+import dev.attest.reference.Layout;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerSpec;
 import dev.attest.reference.LayerWeights;
@@ -23,9 +25,18 @@ import dev.attest.spi.Capabilities;
  * projects each head separately with its own column slice of the weights, as the equations are written.
  */
 public final class CpuNaiveBackend extends CheckedBackend {
-    private static final Capabilities CAPABILITIES = Capabilities.everything(Precision.FP32);
+    private static final Capabilities CAPABILITIES = Capabilities.everything(Precision.FP32)
+            .withTypes(new java.util.LinkedHashSet<>(dev.attest.spi.TensorTypes.COMMON));
+    /**
+     * Every feature on fp32 tensors only: what a planted bug built on this backend declares when its code reads
+     * {@link Tensor#data()} (an fp32 array) directly.
+     */
+    public static final Capabilities FP32_CAPABILITIES = Capabilities.everything(Precision.FP32);
 
-    /** The full backend: every feature of the contract, fp32 (what {@link java.util.ServiceLoader} creates). */
+    /**
+     * The full backend: every feature of the contract, in every common combination of element types, accumulating
+     * in fp32 (what {@link java.util.ServiceLoader} creates).
+     */
     public CpuNaiveBackend() {
         this(CAPABILITIES);
     }
@@ -35,7 +46,8 @@ public final class CpuNaiveBackend extends CheckedBackend {
      * (an undeclared feature is refused before anything is written) can be exercised.
      */
     public CpuNaiveBackend(Capabilities capabilities) {
-        super("cpu-naive", "textbook loops: full score matrix per head, per-head projections, fp32, single thread", capabilities);
+        super("cpu-naive", "textbook loops: full score matrix per head, per-head projections, fp32 accumulation"
+                + " (fp16, bf16 and fp8 inputs widened), single thread", capabilities);
     }
 
     @Override
@@ -43,10 +55,28 @@ public final class CpuNaiveBackend extends CheckedBackend {
         attend(problem, out);
     }
 
-    /** Core attention; all tensors are strided views indexed through {@link Tensor#index(int, int, int, int)}. */
+    /**
+     * Core attention in fp32: a tensor of another type is first widened to fp32 (an fp8 value times its descale,
+     * rounded to fp32), and the result is rounded once into the output's type.
+     */
     private static void attend(AttentionProblem problem, Tensor out) {
+        if (out.type() == ElementType.FP32) {
+            attendFp32(problem, out);
+            return;
+        }
+        Tensor result = problem.allocateOutput(Layout.BHSD);
+        attendFp32(problem, result);
+        out.copyFrom(result);
+    }
+
+    private static Tensor fp32(Tensor t) {
+        return t.type() == ElementType.FP32 ? t : t.to(ElementType.FP32);
+    }
+
+    /** Core attention; all tensors are strided views indexed through {@link Tensor#index(int, int, int, int)}. */
+    private static void attendFp32(AttentionProblem problem, Tensor out) {
         AttentionSpec spec = problem.spec();
-        Tensor q = problem.query(), k = problem.key(), v = problem.value();
+        Tensor q = fp32(problem.query()), k = fp32(problem.key()), v = fp32(problem.value());
         MaskView mask = problem.maskView();
         int sq = spec.qLength(), skv = spec.kvLength(), dqk = spec.qkHeadDim(), dv = spec.vHeadDim();
         float scale = (float) spec.effectiveScale();

@@ -3,10 +3,13 @@ package dev.attest.properties.cases;
 import dev.attest.reference.Alignment;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.Descale;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.Layout;
 import dev.attest.reference.Mask;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.Window;
+import dev.attest.spi.TensorTypes;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,11 +24,15 @@ import java.util.SplittableRandom;
  * @param maskAxes    which of (B, Hq, Sq, Skv) the mask spans (bits 3..0); the others broadcast from size 1
  * @param keyPadding  whether per-batch key lengths are set
  * @param dataSeed    seed of the tensor and mask values
+ * @param types       the element types of Q, K, V and the output: values are drawn, then rounded to them, so the
+ *                    backend and the oracle see the same stored values
+ * @param perHeadDescale an fp8 tensor gets one descale per head (else one for the tensor)
  */
 public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int kvLength, int qkHeadDim,
                             int vHeadDim, double scale, double softcap, boolean causal, Alignment alignment,
                             Window window, MaskKind maskKind, int maskAxes, boolean keyPadding, Layout inputLayout,
-                            Layout outputLayout, Values values, long dataSeed) {
+                            Layout outputLayout, Values values, long dataSeed, TensorTypes types,
+                            boolean perHeadDescale) {
 
     /** {@code scale == 0} means the default 1/sqrt(Dqk). */
     public static final double DEFAULT_SCALE = 0;
@@ -33,7 +40,7 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
     /** A plain case: single batch and head, no options, small-integer values. */
     public static AttentionCase basic(int qLength, int kvLength, int headDim) {
         return new AttentionCase(1, 1, 1, qLength, kvLength, headDim, headDim, DEFAULT_SCALE, 0, false, null, null,
-                MaskKind.NONE, 0b0011, false, Layout.BHSD, Layout.BHSD, Values.SMALL_INTEGERS, 1);
+                MaskKind.NONE, 0b0011, false, Layout.BHSD, Layout.BHSD, Values.SMALL_INTEGERS, 1, TensorTypes.FP32, false);
     }
 
     public AttentionSpec spec() {
@@ -51,10 +58,43 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
         Tensor k = inputLayout.allocate(batch, kvHeads, kvLength, qkHeadDim);
         Tensor v = inputLayout.allocate(batch, kvHeads, kvLength, vHeadDim);
         double logitScale = values == Values.LARGE_LOGITS ? Math.sqrt(1e4 / spec.effectiveScale()) : 1;
-        fill(q, random, logitScale, false);
-        fill(k, random, logitScale, values == Values.IDENTICAL_KEYS);
-        fill(v, random, 1, false);
-        return new AttentionProblem(spec, q, k, v, mask(random), keyLengths(random));
+        fill(q, random, logitScale, false, types.query());
+        fill(k, random, logitScale, values == Values.IDENTICAL_KEYS, types.key());
+        fill(v, random, 1, false, types.value());
+        return new AttentionProblem(spec, stored(q, types.query()), stored(k, types.key()), stored(v, types.value()),
+                mask(random), keyLengths(random));
+    }
+
+    /** The output tensor a property hands the backend: the case's layout and output type, NaN-filled. */
+    public Tensor allocateOutput() {
+        return outputLayout.allocate(types.output(), batch, qHeads, qLength, vHeadDim).fill(Float.NaN);
+    }
+
+    /**
+     * The drawn fp32 values stored in {@code type} (rounded to nearest), in the same layout. An fp8 tensor's
+     * descale is chosen as quantising code chooses it: the largest magnitude (of the tensor, or of each head) maps
+     * to half the format's largest value, so nothing saturates and the values use the format's range.
+     */
+    private Tensor stored(Tensor drawn, ElementType type) {
+        if (type == ElementType.FP32) return drawn;
+        Descale descale = type.isFp8() ? descaleFor(drawn, type) : null;
+        Tensor t = inputLayout.allocate(type, descale, drawn.dim(0), drawn.dim(1), drawn.dim(2), drawn.dim(3));
+        t.copyFrom(drawn);
+        return t;
+    }
+
+    private Descale descaleFor(Tensor drawn, ElementType type) {
+        int heads = perHeadDescale ? drawn.dim(1) : 1;
+        float[] factors = new float[heads];
+        for (int h = 0; h < heads; h++) {
+            double amax = 0;
+            for (int b = 0; b < drawn.dim(0); b++)
+                for (int hh = perHeadDescale ? h : 0; hh < (perHeadDescale ? h + 1 : drawn.dim(1)); hh++)
+                    for (int s = 0; s < drawn.dim(2); s++)
+                        for (int d = 0; d < drawn.dim(3); d++) amax = Math.max(amax, Math.abs(drawn.get(b, hh, s, d)));
+            factors[h] = amax == 0 ? 1f : (float) (2 * amax / type.maxFinite());
+        }
+        return new Descale(factors, 1, heads);
     }
 
     /** The mask and key lengths of {@link #materialize()} alone (same seed, same values), for the layer. */
@@ -67,21 +107,22 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
     public record Masking(Mask mask, int[] keyLengths) {
     }
 
-    private void fill(Tensor t, SplittableRandom random, double magnitude, boolean sameRowEverywhere) {
+    private void fill(Tensor t, SplittableRandom random, double magnitude, boolean sameRowEverywhere,
+                      ElementType type) {
         float[] data = t.data();
         int rows = t.dim(2), cols = t.dim(3);
         for (int b = 0; b < t.dim(0); b++) {
             for (int h = 0; h < t.dim(1); h++) {
-                float[] shared = sameRowEverywhere ? draw(random, cols, Values.NORMAL, magnitude) : null;
+                float[] shared = sameRowEverywhere ? draw(random, cols, Values.NORMAL, magnitude, type) : null;
                 for (int s = 0; s < rows; s++) {
-                    float[] row = shared != null ? shared : draw(random, cols, values, magnitude);
+                    float[] row = shared != null ? shared : draw(random, cols, values, magnitude, type);
                     for (int d = 0; d < cols; d++) data[t.index(b, h, s, d)] = row[d];
                 }
             }
         }
     }
 
-    private static float[] draw(SplittableRandom random, int n, Values kind, double magnitude) {
+    private static float[] draw(SplittableRandom random, int n, Values kind, double magnitude, ElementType type) {
         float[] row = new float[n];
         for (int d = 0; d < n; d++) {
             row[d] = switch (kind) {
@@ -92,9 +133,19 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
                 // Alternate signs per row so logits near +1e4 and -1e4 both occur.
                 case LARGE_LOGITS -> (float) (magnitude * (0.5 + random.nextDouble()) * (random.nextBoolean() ? 1 : -1)
                         / Math.sqrt(n));
+                case LARGE_DOT -> (float) ((30 + 5 * random.nextDouble()) * (random.nextInt(8) == 0 ? -1 : 1));
+                // between a quarter of the smallest normal and four times it: fp16's, bf16's or fp8's own
+                case SUBNORMAL -> (float) (minNormal(type) * Math.pow(2, random.nextInt(-2, 3))
+                        * (1 + random.nextDouble()) * (random.nextBoolean() ? 1 : -1));
+                case WIDE -> (float) (1e3 * (2 * random.nextDouble() - 1));
             };
         }
         return row;
+    }
+
+    /** The smallest normal of the inputs' format; fp16's for fp32 (fp32's own would underflow every product). */
+    private static double minNormal(ElementType type) {
+        return type == ElementType.FP32 ? ElementType.FP16.minNormal() : type.minNormal();
     }
 
     static double gaussian(SplittableRandom random) {
@@ -150,23 +201,38 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
     public AttentionCase withDims(int batch, int qHeads, int kvHeads, int qLength, int kvLength, int qkHeadDim,
                                   int vHeadDim) {
         return new AttentionCase(batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap,
-                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed);
+                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed,
+                types, perHeadDescale);
     }
 
     public AttentionCase withOptions(double scale, double softcap, boolean causal, Alignment alignment,
                                      Window window) {
         return new AttentionCase(batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap,
-                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed);
+                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed,
+                types, perHeadDescale);
     }
 
     public AttentionCase withMask(MaskKind maskKind, int maskAxes, boolean keyPadding) {
         return new AttentionCase(batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap,
-                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed);
+                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed,
+                types, perHeadDescale);
     }
 
     public AttentionCase withData(Layout inputLayout, Layout outputLayout, Values values, long dataSeed) {
         return new AttentionCase(batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap,
-                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed);
+                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed,
+                types, perHeadDescale);
+    }
+
+    /** The same recipe in other element types. */
+    public AttentionCase withTypes(TensorTypes newTypes, boolean newPerHeadDescale) {
+        return new AttentionCase(batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap,
+                causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed,
+                newTypes, newPerHeadDescale && hasFp8());
+    }
+
+    private boolean hasFp8() {
+        return types.inputs().stream().anyMatch(ElementType::isFp8);
     }
 
     /** The work of the case, B·Hq·Sq·Skv·max(Dqk, Dv): the engine's size measure (shrinking never grows it). */
@@ -188,6 +254,7 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
         if (keyPadding) labels.add("key padding");
         if (inputLayout != Layout.BHSD || outputLayout != Layout.BHSD) labels.add("bshd");
         labels.add("values " + values.name().toLowerCase(java.util.Locale.ROOT));
+        if (!types.isFp32()) labels.add("types " + types + (perHeadDescale ? " per-head descale" : ""));
         return labels;
     }
 
@@ -201,6 +268,8 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
         if (keyPadding) text.append(" keyPadding");
         if (inputLayout != Layout.BHSD) text.append(" in=").append(inputLayout);
         if (outputLayout != Layout.BHSD) text.append(" out=").append(outputLayout);
+        if (!types.isFp32()) text.append(" types=").append(types.toString().replace(' ', ','));
+        if (perHeadDescale) text.append(" descale=per-head");
         return text.append(" values=").append(values).append(" dataSeed=").append(dataSeed).toString();
     }
 }

@@ -3,10 +3,12 @@ package dev.attest.properties.cases;
 import dev.attest.properties.engine.Arbitrary;
 import dev.attest.properties.engine.CaseRandom;
 import dev.attest.reference.Alignment;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.Layout;
 import dev.attest.reference.Window;
 import dev.attest.spi.Capabilities;
 import dev.attest.spi.Feature;
+import dev.attest.spi.TensorTypes;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -29,43 +31,54 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
     private final Set<Feature> features;
     private final List<MaskKind> maskKinds;
     private final UnaryOperator<AttentionCase> finish;
+    /** The element types the backend declares, in its order; the first is what edge cases use. */
+    private final List<TensorTypes> types;
 
-    private AttentionCases(Set<Feature> features, List<MaskKind> maskKinds, UnaryOperator<AttentionCase> finish) {
+    private AttentionCases(Set<Feature> features, List<MaskKind> maskKinds, UnaryOperator<AttentionCase> finish,
+                           List<TensorTypes> types) {
         this.features = features;
         this.maskKinds = maskKinds;
         this.finish = finish;
+        this.types = types;
     }
 
-    /** Cases using any feature {@code capabilities} declares. */
+    /** Cases using any feature and any combination of element types {@code capabilities} declares. */
     public static AttentionCases supportedBy(Capabilities capabilities) {
         Set<Feature> features = EnumSet.noneOf(Feature.class);
         features.addAll(capabilities.features());
-        return new AttentionCases(features, List.of(MaskKind.values()), UnaryOperator.identity());
+        return new AttentionCases(features, List.of(MaskKind.values()), UnaryOperator.identity(),
+                List.copyOf(capabilities.types()));
+    }
+
+    /** Restricts the element types to those {@code keep} accepts (a property that needs exact fp32, say). */
+    public AttentionCases types(java.util.function.Predicate<TensorTypes> keep) {
+        List<TensorTypes> kept = types.stream().filter(keep).toList();
+        return new AttentionCases(features, maskKinds, finish, kept.isEmpty() ? types : kept);
     }
 
     /** Restricts generated cases to these features (intersected with what the backend declares). */
     public AttentionCases allowing(Feature... allowed) {
         Set<Feature> narrowed = EnumSet.noneOf(Feature.class);
         for (Feature f : allowed) if (features.contains(f)) narrowed.add(f);
-        return new AttentionCases(narrowed, maskKinds, finish);
+        return new AttentionCases(narrowed, maskKinds, finish, types);
     }
 
     /** Removes features from the generated cases. */
     public AttentionCases without(Feature... removed) {
         Set<Feature> narrowed = EnumSet.copyOf(features.isEmpty() ? EnumSet.noneOf(Feature.class) : features);
         for (Feature f : removed) narrowed.remove(f);
-        return new AttentionCases(narrowed, maskKinds, finish);
+        return new AttentionCases(narrowed, maskKinds, finish, types);
     }
 
     /** Draws masks only of these kinds (still subject to the backend's mask features). */
     public AttentionCases masks(MaskKind... kinds) {
-        return new AttentionCases(features, List.of(kinds), finish);
+        return new AttentionCases(features, List.of(kinds), finish, types);
     }
 
     /** Applies {@code step} to every generated, edge and shrunk case: how a property forces what it is about. */
     public AttentionCases finishing(UnaryOperator<AttentionCase> step) {
         UnaryOperator<AttentionCase> previous = finish;
-        return new AttentionCases(features, maskKinds, c -> step.apply(previous.apply(c)));
+        return new AttentionCases(features, maskKinds, c -> step.apply(previous.apply(c)), types);
     }
 
     public boolean allows(Feature feature) {
@@ -102,9 +115,14 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         Layout inputLayout = allows(STRIDED_LAYOUT) && random.nextBoolean() ? Layout.BSHD : Layout.BHSD;
         Layout outputLayout = allows(STRIDED_LAYOUT) && random.nextBoolean() ? Layout.BSHD : Layout.BHSD;
         Values values = random.nextInt(5) == 0 ? Values.SMALL_INTEGERS : Values.NORMAL;
+        long dataSeed = random.nextLong();
+        // drawn last, and only when there is a choice: an fp32-only backend sees the cases it always saw
+        TensorTypes drawnTypes = types.size() == 1 ? types.getFirst() : types.get(random.nextInt(types.size()));
+        boolean perHead = types.size() > 1 && random.nextBoolean()
+                && drawnTypes.inputs().stream().anyMatch(ElementType::isFp8);
         return complete(new AttentionCase(batch, kvHeads * group, kvHeads, qLength, kvLength, qkHeadDim,
                 vHeadDim, scale, softcap, causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout,
-                outputLayout, values, random.nextLong()));
+                outputLayout, values, dataSeed, drawnTypes, perHead));
     }
 
     private static Alignment alignment(CaseRandom random, int qLength, int kvLength) {
@@ -138,6 +156,7 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
             c = c.withOptions(c.scale(), c.softcap(), false, c.window() != null ? c.alignment() : null, c.window());
         }
         if (!allows(STRIDED_LAYOUT)) c = c.withData(Layout.BHSD, Layout.BHSD, c.values(), c.dataSeed());
+        if (!types.contains(c.types())) c = c.withTypes(types.getFirst(), c.perHeadDescale());
         if (!allows(GROUPED_QUERY_HEADS) && c.qHeads() != c.kvHeads()) {
             c = c.withDims(c.batch(), c.qHeads(), c.qHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.vHeadDim());
         }
@@ -198,12 +217,47 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         // last, so the indices (replay keys) of the cases above stay as they were: keys past two full 64-key tiles
         // and a partial third, with Sq != Skv (the kill matrix's tail-tile mutant escaped all but the 97 case)
         edges.add(AttentionCase.basic(5, 130, 8).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 23));
+        edges.addAll(formatEdgeCases());
         List<AttentionCase> finished = new ArrayList<>();
         for (AttentionCase edge : edges) {
             AttentionCase done = complete(edge);
             if (!finished.contains(done)) finished.add(done);
         }
         return finished;
+    }
+
+    /**
+     * The hard cases of each low-precision format a backend declares, in each declared combination that has it:
+     * an unscaled q.k past fp16's 65504 (D = 64), subnormal inputs, a row of 300 equal weights (a bf16 running
+     * sum stalls at 256, so a denominator summed in bf16 is 17% off), magnitudes past fp8 E4M3's 448 that only the
+     * descale brings in range (per head too), and D = 256 where half-precision accumulation loses digits.
+     */
+    private List<AttentionCase> formatEdgeCases() {
+        List<AttentionCase> edges = new ArrayList<>();
+        long seed = 40;
+        for (ElementType format : ElementType.values()) {
+            // each format once, in the first declared combination that has it
+            TensorTypes t = types.stream().filter(c -> c.inputs().contains(format)).findFirst().orElse(null);
+            if (format == ElementType.FP32 || t == null) continue;
+            if (format == ElementType.FP16) {
+                edges.add(AttentionCase.basic(2, 3, 64).withData(Layout.BHSD, Layout.BHSD, Values.LARGE_DOT, seed++)
+                        .withTypes(t, false));
+            }
+            edges.add(AttentionCase.basic(3, 4, 8).withData(Layout.BHSD, Layout.BHSD, Values.SUBNORMAL, seed++)
+                    .withTypes(t, false));
+            if (format == ElementType.BF16) {
+                edges.add(AttentionCase.basic(2, 300, 4).withData(Layout.BHSD, Layout.BHSD, Values.IDENTICAL_KEYS,
+                        seed++).withTypes(t, false));
+            }
+            if (format.isFp8()) {
+                edges.add(AttentionCase.basic(3, 5, 8).withDims(1, 2, 2, 3, 5, 8, 8)
+                        .withData(Layout.BHSD, Layout.BHSD, Values.WIDE, seed++).withTypes(t, true));
+            } else {
+                edges.add(AttentionCase.basic(2, 8, 256).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, seed++)
+                        .withTypes(t, false));
+            }
+        }
+        return edges;
     }
 
     /**

@@ -16,11 +16,27 @@ public final class Problems {
     private Problems() {
     }
 
-    /** A copy of {@code t} in the same layout (BHSD when it has neither dense layout). */
+    /** A copy of {@code t} in the same layout (BHSD when it has neither dense layout), type and descale. */
     public static Tensor copy(Tensor t) {
-        Layout layout = Layout.of(t) == null ? Layout.BHSD : Layout.of(t);
-        Tensor copy = layout.allocate(t.dim(0), t.dim(1), t.dim(2), t.dim(3));
-        copy.copyFrom(t);
+        return relayout(t, Layout.of(t) == null ? Layout.BHSD : Layout.of(t));
+    }
+
+    /**
+     * {@code t} times {@code s}, a power of two, exactly: an fp8 tensor through its descale (its stored values
+     * unchanged, so nothing saturates), any other type value by value.
+     */
+    public static Tensor scaled(Tensor t, double s) {
+        if (t.type().isFp8()) {
+            dev.attest.reference.Descale d = t.descale();
+            float[] factors = d.factors();
+            for (int i = 0; i < factors.length; i++) factors[i] = (float) (factors[i] * s);
+            return copy(t).withDescale(new dev.attest.reference.Descale(factors, d.batches(), d.heads()));
+        }
+        Tensor copy = copy(t);
+        for (int b = 0; b < t.dim(0); b++)
+            for (int h = 0; h < t.dim(1); h++)
+                for (int i = 0; i < t.dim(2); i++)
+                    for (int d = 0; d < t.dim(3); d++) copy.set((float) (t.value(b, h, i, d) * s), b, h, i, d);
         return copy;
     }
 
@@ -31,7 +47,7 @@ public final class Problems {
     }
 
     private static Tensor relayout(Tensor t, Layout layout) {
-        Tensor copy = layout.allocate(t.dim(0), t.dim(1), t.dim(2), t.dim(3));
+        Tensor copy = layout.allocate(t.type(), t.descale(), t.dim(0), t.dim(1), t.dim(2), t.dim(3));
         copy.copyFrom(t);
         return copy;
     }
@@ -75,17 +91,28 @@ public final class Problems {
     /** MHA with each key/value head repeated for its query group (torch {@code repeat_interleave}). */
     public static AttentionProblem withRepeatedKeyValueHeads(AttentionProblem p) {
         AttentionSpec s = p.spec();
-        Tensor k = Layout.BHSD.allocate(s.batch(), s.qHeads(), s.kvLength(), s.qkHeadDim());
-        Tensor v = Layout.BHSD.allocate(s.batch(), s.qHeads(), s.kvLength(), s.vHeadDim());
-        for (int b = 0; b < s.batch(); b++)
-            for (int h = 0; h < s.qHeads(); h++)
-                for (int j = 0; j < s.kvLength(); j++) {
-                    int g = s.kvHeadOf(h);
-                    for (int d = 0; d < s.qkHeadDim(); d++) k.set(p.key().get(b, g, j, d), b, h, j, d);
-                    for (int d = 0; d < s.vHeadDim(); d++) v.set(p.value().get(b, g, j, d), b, h, j, d);
-                }
+        Tensor k = repeatedHeads(p.key(), s), v = repeatedHeads(p.value(), s);
         AttentionSpec mha = s.toBuilder().heads(s.qHeads(), s.qHeads()).build();
         return new AttentionProblem(mha, copy(p.query()), k, v, p.mask(), p.keyLengths());
+    }
+
+    /** A key or value tensor with each head repeated for its query group, bits and descale included. */
+    private static Tensor repeatedHeads(Tensor t, AttentionSpec s) {
+        dev.attest.reference.Descale descale = t.descale();
+        if (descale != null && descale.heads() > 1) {
+            float[] factors = new float[descale.batches() * s.qHeads()];
+            for (int b = 0; b < descale.batches(); b++)
+                for (int h = 0; h < s.qHeads(); h++) factors[b * s.qHeads() + h] = descale.factor(b, s.kvHeadOf(h));
+            descale = new dev.attest.reference.Descale(factors, descale.batches(), s.qHeads());
+        }
+        Tensor out = Layout.BHSD.allocate(t.type(), descale, s.batch(), s.qHeads(), t.dim(2), t.dim(3));
+        for (int b = 0; b < s.batch(); b++)
+            for (int h = 0; h < s.qHeads(); h++)
+                for (int j = 0; j < t.dim(2); j++)
+                    for (int d = 0; d < t.dim(3); d++) {
+                        out.set((float) t.value(b, s.kvHeadOf(h), j, d), b, h, j, d);   // exact: same stored value
+                    }
+        return out;
     }
 
     /** A copy of {@code t} with {@code delta} added to every element of batch {@code b}, head {@code h}. */
@@ -93,7 +120,7 @@ public final class Problems {
         Tensor copy = copy(t);
         for (int b = 0; b < t.dim(0); b++)
             for (int s = 0; s < t.dim(2); s++)
-                for (int d = 0; d < t.dim(3); d++) copy.data()[copy.index(b, h, s, d)] += delta;
+                for (int d = 0; d < t.dim(3); d++) copy.set((float) (t.value(b, h, s, d) + delta), b, h, s, d);
         return copy;
     }
 
@@ -102,8 +129,7 @@ public final class Problems {
         Tensor copy = copy(t);
         for (int h = 0; h < t.dim(1); h++)
             for (int d = 0; d < t.dim(3); d++) {
-                int at = copy.index(b, h, s, d);
-                copy.data()[at] = replace ? value : copy.data()[at] + value;
+                copy.set(replace ? value : (float) (t.value(b, h, s, d) + value), b, h, s, d);
             }
         return copy;
     }

@@ -26,6 +26,7 @@ import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerWeights;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.Layout;
 import dev.attest.reference.Mask;
 import dev.attest.reference.MaskView;
@@ -34,6 +35,7 @@ import dev.attest.reference.Tensor;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Capabilities;
 import dev.attest.spi.Feature;
+import dev.attest.spi.TensorTypes;
 import dev.attest.spi.UnsupportedFeatureException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
@@ -109,22 +111,25 @@ public abstract class AttentionContract {
             AttentionProblem p = c.materialize();
             int[] shape = p.outputShape();
             int size = shape[0] * shape[1] * shape[2] * shape[3], margin = 5;
-            float[] buffer = new float[size + 2 * margin];
-            java.util.Arrays.fill(buffer, Float.intBitsToFloat(CANARY_BITS));
-            Tensor dense = Tensor.view(buffer, margin, c.outputLayout() == Layout.BSHD
+            ElementType type = c.types().output();
+            // a NaN canary in the output's own type: fp32's with a payload no computation produces
+            Tensor buffer = type == ElementType.FP32 ? Tensor.zeros(size + 2 * margin)
+                    .fill(Float.intBitsToFloat(CANARY_BITS)) : Tensor.zeros(type, size + 2 * margin).fill(Float.NaN);
+            int canaryBits = buffer.bits(0);
+            Tensor dense = buffer.view(margin, c.outputLayout() == Layout.BSHD
                     ? new int[]{shape[0], shape[2], shape[1], shape[3]} : shape, c.outputLayout() == Layout.BSHD
                     ? new int[]{shape[2] * shape[1] * shape[3], shape[1] * shape[3], shape[3], 1}
                     : new int[]{shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1});
             Tensor out = c.outputLayout() == Layout.BSHD ? dense.permute(0, 2, 1, 3) : dense;
             call(p, out);
-            for (int i = 0; i < buffer.length; i++) {
+            for (int i = 0; i < size + 2 * margin; i++) {
                 boolean inside = i >= margin && i < margin + size;
-                boolean canary = Float.floatToRawIntBits(buffer[i]) == CANARY_BITS;
+                boolean canary = buffer.bits(i) == canaryBits;
                 if (inside && canary) {
                     fail("output element left unwritten (still holds the NaN canary)", "flat offset in view", i - margin);
                 }
                 if (!inside && !canary) {
-                    fail("backend wrote outside the output view", "array index", i, "value", buffer[i]);
+                    fail("backend wrote outside the output view", "array index", i, "value", buffer.get(i));
                 }
             }
         });
@@ -145,16 +150,16 @@ public abstract class AttentionContract {
                 gqa ? c.kvHeads() : 2 * c.kvHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
             AttentionProblem p = c.materialize();
             AttentionSpec s = p.spec();
-            Tensor base = run(p, c.outputLayout());
+            Tensor base = run(p, c.outputLayout(), c.types().output());
             int h = (int) Math.floorMod(c.dataSeed(), s.qHeads());
             Tensor q = Problems.perturbHead(p.query(), h, 0.75f);
-            Tensor perturbed = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout());
+            Tensor perturbed = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout(), c.types().output());
             Bitwise.requireIdentical("perturbing query head " + h + " changed another head's output", base, perturbed,
                     flat -> headOf(flat, p) != h);
             int g = s.kvHeadOf(h);
             Tensor k = Problems.perturbHead(p.key(), g, 0.75f);
             Tensor v = Problems.perturbHead(p.value(), g, 0.75f);
-            Tensor perturbedKv = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
+            Tensor perturbedKv = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout(), c.types().output());
             Bitwise.requireIdentical("perturbing key/value head " + g + " changed a query head outside its group",
                     base, perturbedKv, flat -> s.kvHeadOf(headOf(flat, p)) != g);
         });
@@ -170,7 +175,7 @@ public abstract class AttentionContract {
         property(Clause.S1, cases().finishing(c -> c.withDims(2, 3, c.qHeads() == c.kvHeads() ? 3 : 1, 5, 7, 4,
                 c.qkHeadDim() == c.vHeadDim() ? 4 : 6)), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -187,10 +192,10 @@ public abstract class AttentionContract {
             AttentionSpec s = p.spec();
             SplittableRandom pick = new SplittableRandom(c.dataSeed() ^ 0x5DEECE66DL);
             int b = pick.nextInt(s.batch()), j = pick.nextInt(s.kvLength());
-            Tensor base = run(p, c.outputLayout());
+            Tensor base = run(p, c.outputLayout(), c.types().output());
             Tensor k = Problems.perturbToken(p.key(), b, j, 0.5f, false);
             Tensor v = Problems.perturbToken(p.value(), b, j, 0.5f, false);
-            Tensor perturbed = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
+            Tensor perturbed = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout(), c.types().output());
             MaskView view = p.maskView();
             int[] shape = p.outputShape();
             Bitwise.requireIdentical("perturbing key/value token " + j + " of batch " + b
@@ -217,8 +222,8 @@ public abstract class AttentionContract {
                     for (int i = 0; i < s.qLength(); i++)
                         for (int d = 0; d < s.qkHeadDim(); d++)
                             q.set(p.query().get(b, h, permutation[i], d), b, h, i, d);
-            Tensor base = run(p, c.outputLayout());
-            Tensor permuted = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout());
+            Tensor base = run(p, c.outputLayout(), c.types().output());
+            Tensor permuted = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout(), c.types().output());
             Tensor expected = Problems.copy(base);
             for (int b = 0; b < s.batch(); b++)
                 for (int h = 0; h < s.qHeads(); h++)
@@ -258,7 +263,7 @@ public abstract class AttentionContract {
                 c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
             AttentionProblem gqa = c.materialize();
             AttentionProblem mha = Problems.withRepeatedKeyValueHeads(gqa);
-            Expectation.attention(mha, gqa, precision(), OUTPUT_K).check(run(gqa, c.outputLayout()));
+            Expectation.attention(mha, gqa, precision(), OUTPUT_K).check(run(gqa, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -274,7 +279,7 @@ public abstract class AttentionContract {
     public void required_S7_agrees_with_the_oracle_within_the_tolerance_model() {
         property(Clause.S7, cases(), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -290,7 +295,7 @@ public abstract class AttentionContract {
         property(Clause.S2, cases().without(SOFTCAP).finishing(c -> c.withData(c.inputLayout(), c.outputLayout(),
                 Values.LARGE_LOGITS, c.dataSeed())), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -304,14 +309,13 @@ public abstract class AttentionContract {
         property(Clause.S2, cases().without(SOFTCAP), c -> {
             double s = Math.scalb(1.0, (int) Math.floorMod(c.dataSeed(), 6) - 3);
             AttentionProblem scaled = c.withOptions(s, 0, c.causal(), c.alignment(), c.window()).materialize();
-            Tensor q = Problems.copy(scaled.query());
-            q.forEachIndex(i -> q.data()[i] = (float) (q.data()[i] * s));
+            Tensor q = Problems.scaled(scaled.query(), s);
             AttentionSpec unit = scaled.spec().toBuilder().scale(1.0).build();
             AttentionProblem premultiplied = new AttentionProblem(unit, q, scaled.key(), scaled.value(),
                     scaled.mask(), scaled.keyLengths());
             Expectation.attention(scaled, premultiplied, precision(), OUTPUT_K)
-                    .check(run(premultiplied, c.outputLayout()));
-            Expectation.attention(scaled, precision(), OUTPUT_K).check(run(scaled, c.outputLayout()));
+                    .check(run(premultiplied, c.outputLayout(), c.types().output()));
+            Expectation.attention(scaled, precision(), OUTPUT_K).check(run(scaled, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -330,7 +334,7 @@ public abstract class AttentionContract {
             float[] rowShift = new float[s.qLength()];
             for (int i = 0; i < rowShift.length; i++) rowShift[i] = (float) random.nextInt(-30, 31);
             AttentionProblem shifted = p.with(s, new Mask.Bias(rowShift, new int[]{s.qLength(), 1}), p.keyLengths());
-            Expectation.attention(p, shifted, precision(), OUTPUT_K).check(run(shifted, c.outputLayout()));
+            Expectation.attention(p, shifted, precision(), OUTPUT_K).check(run(shifted, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -345,7 +349,7 @@ public abstract class AttentionContract {
         property(Clause.S2, cases().masks(MaskKind.ADDITIVE).finishing(c -> c.withOptions(c.scale(),
                 1 + Math.floorMod(c.dataSeed(), 4), c.causal(), c.alignment(), c.window())), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -362,7 +366,7 @@ public abstract class AttentionContract {
         property(Clause.S3, cases().masks(MaskKind.BOOLEAN, MaskKind.BOOLEAN_WITH_EMPTY_ROWS), c -> {
             AttentionProblem bool = c.materialize();
             AttentionProblem bias = bool.with(bool.spec(), Problems.asBias((Mask.Keep) bool.mask()), bool.keyLengths());
-            Expectation.attention(bool, bias, precision(), OUTPUT_K).check(run(bias, c.outputLayout()));
+            Expectation.attention(bool, bias, precision(), OUTPUT_K).check(run(bias, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -398,7 +402,7 @@ public abstract class AttentionContract {
     private void checkAgainstExplicitMask(AttentionCase c) {
         AttentionProblem structural = c.materialize();
         AttentionProblem explicit = Problems.withExplicitMask(structural);
-        Expectation.attention(explicit, structural, precision(), OUTPUT_K).check(run(structural, c.outputLayout()));
+        Expectation.attention(explicit, structural, precision(), OUTPUT_K).check(run(structural, c.outputLayout(), c.types().output()));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -420,7 +424,7 @@ public abstract class AttentionContract {
                 ? c.withMask(MaskKind.BOOLEAN_WITH_EMPTY_ROWS, c.maskAxes(), c.keyPadding())
                 : c.withMask(MaskKind.NONE, c.maskAxes(), true)), c -> {
             AttentionProblem p = bool ? c.materialize() : withFirstKeyLengthZero(c.materialize());
-            Tensor out = run(p, c.outputLayout());
+            Tensor out = run(p, c.outputLayout(), c.types().output());
             MaskView view = p.maskView();
             AttentionSpec s = p.spec();
             int empty = 0;
@@ -473,8 +477,8 @@ public abstract class AttentionContract {
                         for (int d = 0; d < s.vHeadDim(); d++) v.set(Float.NaN, b, g, j, d);
                     }
             Cases.assume(poisoned > 0, "no key is hidden from every query");
-            Tensor clean = run(p, c.outputLayout());
-            Tensor dirty = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout());
+            Tensor clean = run(p, c.outputLayout(), c.types().output());
+            Tensor dirty = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout(), c.types().output());
             Bitwise.requireIdentical("NaN in a masked key or value leaked into the output", clean, dirty);
         });
     }
@@ -515,7 +519,7 @@ public abstract class AttentionContract {
             int b = pick.nextInt(s.batch()), g = pick.nextInt(s.kvHeads()), j = pick.nextInt(s.kvLength());
             Tensor k = Problems.copy(p.key());
             k.set(Float.NaN, b, g, j, 0);
-            Tensor out = run(Problems.withTensors(p, p.query(), k, p.value()), c.outputLayout());
+            Tensor out = run(Problems.withTensors(p, p.query(), k, p.value()), c.outputLayout(), c.types().output());
             MaskView view = p.maskView();
             int seeing = 0;
             for (int h = g * s.groupSize(); h < (g + 1) * s.groupSize(); h++)
@@ -545,7 +549,7 @@ public abstract class AttentionContract {
         property(Clause.S8, cases(), c -> {
             AttentionProblem p = c.materialize();
             AttentionProblem pristine = c.materialize();
-            run(p, c.outputLayout());
+            run(p, c.outputLayout(), c.types().output());
             Bitwise.requireIdentical("Q was modified", pristine.query(), p.query());
             Bitwise.requireIdentical("K was modified", pristine.key(), p.key());
             Bitwise.requireIdentical("V was modified", pristine.value(), p.value());
@@ -566,8 +570,8 @@ public abstract class AttentionContract {
     public void required_S8_two_runs_are_bit_identical() {
         property(Clause.S8, cases(), c -> {
             AttentionProblem p = c.materialize();
-            Bitwise.requireIdentical("a second run differs from the first", run(p, c.outputLayout()),
-                    run(p, c.outputLayout()));
+            Bitwise.requireIdentical("a second run differs from the first", run(p, c.outputLayout(), c.types().output()),
+                    run(p, c.outputLayout(), c.types().output()));
         });
     }
 
@@ -582,7 +586,7 @@ public abstract class AttentionContract {
             AttentionProblem p = c.materialize();
             int[] shape = p.outputShape();
             shape[2] += 1;
-            Tensor wrong = Tensor.zeros(shape).fill(Float.intBitsToFloat(CANARY_BITS));
+            Tensor wrong = Tensor.zeros(c.types().output(), shape).fill(Float.NaN);
             Declared.require(backend(), Feature.requiredBy(p, wrong), p);
             noteGiven(p, wrong);
             try {
@@ -608,6 +612,7 @@ public abstract class AttentionContract {
         Capabilities caps = capabilities();
         List<String> problems = new ArrayList<>();
         for (Feature feature : Feature.values()) {
+            if (feature == Feature.LOW_PRECISION) continue;      // the element-type property asks each combination
             boolean declared = caps.supports(feature);
             Tensor out;
             Runnable call;
@@ -649,6 +654,45 @@ public abstract class AttentionContract {
         }
         if (!problems.isEmpty()) {
             fail("capabilities are not honest", "backend", backend().name(), "declared", caps.features(),
+                    "problems", String.join("\n", problems));
+        }
+    }
+
+    /**
+     * Declared combinations of element types are accepted; undeclared ones (of {@link TensorTypes#COMMON}) are
+     * refused with {@link UnsupportedFeatureException} before anything is written, never computed in a type the
+     * backend did not claim.
+     * If this fails, check the types in the backend's {@link Capabilities}: a bf16 kernel that is handed fp16 bits
+     * and reads them as bf16 computes garbage, so it must refuse them.
+     */
+    @Test
+    public void required_S8_element_types_are_honest_in_both_directions() {
+        requireAvailable();
+        Capabilities caps = capabilities();
+        List<String> problems = new ArrayList<>();
+        java.util.Set<TensorTypes> asked = new java.util.LinkedHashSet<>(TensorTypes.COMMON);
+        asked.addAll(caps.types());
+        for (TensorTypes types : asked) {
+            boolean declared = caps.supports(types);
+            AttentionProblem p = AttentionCase.basic(2, 3, 4).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 5)
+                    .withTypes(types, false).materialize();
+            Tensor out = Layout.BHSD.allocate(types.output(), 1, 1, 2, 4).fill(Float.NaN);
+            int canary = out.bits(0, 0, 0, 0);
+            try {
+                backend().attention(p, out);
+                if (!declared) problems.add(types + " is not declared but was accepted");
+            } catch (UnsupportedFeatureException refused) {
+                if (declared) problems.add(types + " is declared but was refused: " + refused.getMessage());
+                boolean[] touched = {false};
+                for (int d = 0; d < 4; d++) touched[0] |= out.bits(0, 0, 1, d) != canary || out.bits(0, 0, 0, d) != canary;
+                if (touched[0]) problems.add(types + " was refused after writing to the output");
+            } catch (RuntimeException crash) {
+                problems.add(types + (declared ? " is declared but the call threw " : " is not declared and was not"
+                        + " refused but threw ") + crash);
+            }
+        }
+        if (!problems.isEmpty()) {
+            fail("declared element types are not honest", "backend", backend().name(), "declared", caps.types(),
                     "problems", String.join("\n", problems));
         }
     }
@@ -1240,11 +1284,24 @@ public abstract class AttentionContract {
         backend().unavailableReason().ifPresent(reason -> Assumptions.abort("unavailable: " + reason));
     }
 
-    /** Runs core attention into a NaN-filled output of the given layout. */
-    protected Tensor run(AttentionProblem problem, Layout layout) {
-        Tensor out = problem.allocateOutput(layout).fill(Float.NaN);
+    /** Runs core attention into a NaN-filled output of the given layout and type. */
+    protected Tensor run(AttentionProblem problem, Layout layout, ElementType outputType) {
+        Tensor out = layout.allocate(outputType, problem.spec().batch(), problem.spec().qHeads(),
+                problem.spec().qLength(), problem.spec().vHeadDim()).fill(Float.NaN);
         call(problem, out);
         return out;
+    }
+
+    /**
+     * Runs core attention into a NaN-filled output of the given layout, in the output type the backend declares
+     * for the problem's input types (fp32 when it declares none for them).
+     */
+    protected Tensor run(AttentionProblem problem, Layout layout) {
+        TensorTypes inputs = TensorTypes.of(problem, null);
+        ElementType output = capabilities().types().stream().filter(t -> t.query() == inputs.query()
+                && t.key() == inputs.key() && t.value() == inputs.value()).map(TensorTypes::output).findFirst()
+                .orElse(ElementType.FP32);
+        return run(problem, layout, output);
     }
 
     /**

@@ -32,7 +32,8 @@ final class FeatureSamples {
             case CAUSAL -> base.withOptions(none, 0, true, Alignment.BOTTOM_RIGHT, null);
             case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
             case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
-            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING -> null;
+            // element types have a property of their own (S8, element types), which asks each combination
+            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, LOW_PRECISION -> null;
         };
     }
 

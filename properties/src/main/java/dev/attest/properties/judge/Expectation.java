@@ -4,12 +4,17 @@ import dev.attest.oracle.Oracle;
 import dev.attest.oracle.OracleResult;
 import dev.attest.oracle.RoundedArithmetic;
 import dev.attest.properties.engine.Facts;
+import dev.attest.oracle.KernelRoundings;
 import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
 
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.Locale;
 
 /**
@@ -17,8 +22,9 @@ import java.util.Locale;
  * backend of a given precision may be from it.
  *
  * <pre>
- *   allowance = max(floor, k * max|baseline - oracle|)
- *   baseline  = the plain naive computation of the same problem in the backend's precision: once rounding to
+ *   allowed   = max(floor, k * max|baseline - oracle|) + ulp(output type, oracle) / 2     (per element)
+ *   baseline  = the plain naive computation of the same problem, accumulating in the backend's precision, from
+ *               the inputs as stored, with the roundings a fast kernel makes (KernelRoundings): once rounding to
  *               nearest, and RANDOM_ROUNDINGS times with randomised rounding (Monte Carlo arithmetic); the
  *               largest error counts, so the luck of one rounding pattern on a small problem does not set the bar
  *   floor     = FLOOR_UNITS * unit roundoff * magnitude   (guards against a baseline that happens to be exact)
@@ -35,27 +41,27 @@ public final class Expectation {
     private final String what;
     private final int[] shape;
     private final double[] oracle;
-    private final double baselineError;
+    private final BiFunction<RoundedArithmetic, ElementType, OracleResult> naive;
+    private final Map<ElementType, Double> baselines = new EnumMap<>(ElementType.class);
     private final double floor;
     private final double k;
     private final Precision precision;
 
-    private Expectation(String what, OracleResult oracle, java.util.function.Function<RoundedArithmetic, OracleResult> naive,
+    private Expectation(String what, OracleResult oracle, BiFunction<RoundedArithmetic, ElementType, OracleResult> naive,
                         double magnitude, double k, Precision precision) {
         this.what = what;
         this.shape = oracle.shape();
         this.oracle = oracle.values();
-        double worst = maxAbsError(this.oracle, naive.apply(new RoundedArithmetic(precision)).values());
-        for (int seed = 1; seed <= RANDOM_ROUNDINGS; seed++) {
-            worst = Math.max(worst, maxAbsError(this.oracle, naive.apply(new RoundedArithmetic(precision, seed)).values()));
-        }
-        this.baselineError = worst;
+        this.naive = naive;
         this.floor = FLOOR_UNITS * precision.unitRoundoff() * magnitude;
         this.k = k;
         this.precision = precision;
     }
 
-    /** What a backend of {@code precision} should produce for core attention {@code problem}. */
+    /**
+     * What a backend accumulating in {@code precision} should produce for core attention {@code problem}, whose
+     * tensors carry their element types (the output's type is the tensor it is compared with).
+     */
     public static Expectation attention(AttentionProblem problem, Precision precision, double k) {
         return attention(problem, problem, precision, k);
     }
@@ -64,13 +70,15 @@ public final class Expectation {
      * For a metamorphic relation: the backend runs {@code asRun}, which is mathematically equal to {@code exact}
      * (GQA vs repeated heads, a boolean mask vs its -inf bias, ...). The oracle answers {@code exact}; the baseline
      * is the plain computation of {@code asRun}, so the allowance covers what rounding the transformed inputs cost.
+     * The baseline makes the roundings a fast kernel may ({@link KernelRoundings}: weights rounded to V's type before
+     * {@code P·V}, the output rounded to its type).
      */
     public static Expectation attention(AttentionProblem exact, AttentionProblem asRun, Precision precision,
                                         double k) {
         OracleResult oracle = Oracle.attention(exact);
-        double magnitude = Math.max(maxAbsFinite(oracle.values()), maxAbsFinite(asRun.value().toArray()));
-        return new Expectation("attention", oracle, arithmetic -> Oracle.attention(asRun, arithmetic), magnitude, k,
-                precision);
+        double magnitude = Math.max(maxAbsFinite(oracle.values()), maxAbsFinite(asRun.value().toDoubleArray()));
+        return new Expectation("attention", oracle, (arithmetic, output) -> Oracle.attention(asRun, arithmetic,
+                KernelRoundings.of(asRun.value().type(), output)), magnitude, k, precision);
     }
 
     /**
@@ -80,7 +88,7 @@ public final class Expectation {
     public static Expectation of(String what, OracleResult oracle,
                                  java.util.function.Function<RoundedArithmetic, OracleResult> naive, double magnitude,
                                  double k, Precision precision) {
-        return new Expectation(what, oracle, naive, magnitude, k, precision);
+        return new Expectation(what, oracle, (arithmetic, output) -> naive.apply(arithmetic), magnitude, k, precision);
     }
 
     /** What a backend of {@code precision} should produce for the layer {@code problem}. */
@@ -91,17 +99,43 @@ public final class Expectation {
     /** The layer form of {@link #attention(AttentionProblem, AttentionProblem, Precision, double)}. */
     public static Expectation layer(LayerProblem exact, LayerProblem asRun, Precision precision, double k) {
         OracleResult oracle = Oracle.layer(exact);
-        return new Expectation("layer", oracle, arithmetic -> Oracle.layer(asRun, arithmetic),
+        return new Expectation("layer", oracle, (arithmetic, output) -> Oracle.layer(asRun, arithmetic),
                 maxAbsFinite(oracle.values()), k, precision);
     }
 
-    /** The worst error of the plain same-precision naive computation against the oracle (what k multiplies). */
+    /**
+     * The worst error, against the oracle, of the plain naive computation accumulating in the backend's precision
+     * and writing an {@code output} tensor (what k multiplies): once rounding to nearest and
+     * {@value #RANDOM_ROUNDINGS} times with randomised rounding.
+     */
+    public double baselineError(ElementType output) {
+        return baselines.computeIfAbsent(output, type -> {
+            double worst = maxAbsError(oracle, naive.apply(new RoundedArithmetic(precision), type).values());
+            for (int seed = 1; seed <= RANDOM_ROUNDINGS; seed++) {
+                worst = Math.max(worst, maxAbsError(oracle, naive.apply(new RoundedArithmetic(precision, seed), type)
+                        .values()));
+            }
+            return worst;
+        });
+    }
+
+    /** {@link #baselineError(ElementType)} for an fp32 output. */
     public double baselineError() {
-        return baselineError;
+        return baselineError(ElementType.FP32);
+    }
+
+    /** {@code max(floor, k * baseline)} for an {@code output} tensor, before its own half-ulp rounding term. */
+    public double allowance(ElementType output) {
+        return Math.max(floor, k * baselineError(output));
     }
 
     public double allowance() {
-        return Math.max(floor, k * baselineError);
+        return allowance(ElementType.FP32);
+    }
+
+    /** What element {@code i} may differ by: the allowance plus half an ulp of the output type at the oracle's value. */
+    double allowance(ElementType output, int i) {
+        return allowance(output) + 0.5 * output.ulp(oracle[i]);
     }
 
     public double oracleValue(int flatIndex) {
@@ -113,19 +147,21 @@ public final class Expectation {
     }
 
     /**
-     * Compares {@code actual} (same logical shape, any strides) element by element. A non-finite mismatch (NaN or
+     * Compares {@code actual} (same logical shape, any strides, any output type) element by element: element i
+     * passes when {@code |actual - oracle| <= allowance(type) + ulp(type, oracle) / 2}. A non-finite mismatch (NaN or
      * Inf where the oracle is finite, or a finite value where the oracle's is NaN or Inf) is an infinite error:
-     * {@code maxAbsError} and {@code relativeRms} are then {@code +Inf} and the worst element is the first such
-     * mismatch, so a backend that writes NaN everywhere can never show an error of 0 in a report.
+     * {@code maxAbsError}, {@code relativeRms} and the ratio are then {@code +Inf} and the worst element is the first
+     * such mismatch, so a backend that writes NaN everywhere can never show an error of 0 in a report.
      */
     public Comparison compare(Tensor actual) {
         if (!Arrays.equals(actual.shape(), shape)) {
             throw new AssertionError(Facts.of().add("failure", "output has the wrong shape")
                     .add("expected shape", Arrays.toString(shape)).add("but was", Arrays.toString(actual.shape())));
         }
+        ElementType type = actual.type();
         float[] values = actual.toArray();
         int worst = -1;
-        double worstError = -1, sumSquaredError = 0, sumSquared = 0;
+        double maxError = 0, worstRatio = -1, ulps = 0, sumSquaredError = 0, sumSquared = 0;
         int nonFiniteMismatch = -1;
         for (int i = 0; i < values.length; i++) {
             double expected = oracle[i];
@@ -137,17 +173,21 @@ public final class Expectation {
             double error = Math.abs(got - expected);
             sumSquaredError += error * error;
             sumSquared += expected * expected;
-            if (error > worstError) {
-                worstError = error;
+            maxError = Math.max(maxError, error);
+            ulps = Math.max(ulps, error / type.ulp(expected));
+            double allowed = allowance(type, i);
+            double ratio = allowed == 0 ? (error == 0 ? 0 : Double.POSITIVE_INFINITY) : error / allowed;
+            if (ratio > worstRatio) {
+                worstRatio = ratio;
                 worst = i;
             }
         }
+        double inf = Double.POSITIVE_INFINITY;
         if (nonFiniteMismatch >= 0) {
-            return new Comparison(this, values, nonFiniteMismatch, Double.POSITIVE_INFINITY,
-                    Double.POSITIVE_INFINITY, nonFiniteMismatch);
+            return new Comparison(this, type, values, nonFiniteMismatch, inf, inf, nonFiniteMismatch, inf, inf);
         }
         double relativeRms = sumSquared == 0 ? Math.sqrt(sumSquaredError) : Math.sqrt(sumSquaredError / sumSquared);
-        return new Comparison(this, values, worst, Math.max(worstError, 0), relativeRms, nonFiniteMismatch);
+        return new Comparison(this, type, values, worst, maxError, relativeRms, -1, Math.max(worstRatio, 0), ulps);
     }
 
     /** Compares and throws an {@link AssertionError} with a fact block when outside the allowance. */
@@ -158,20 +198,29 @@ public final class Expectation {
     }
 
     /**
-     * The result of comparing one output with this expectation. {@code maxAbsError} and {@code relativeRms} are
-     * {@code +Inf} when {@code nonFiniteMismatch >= 0} (the first element whose finiteness differs from the
-     * oracle's, else -1); {@code worstIndex} is then that element.
+     * The result of comparing one output with this expectation. {@code maxAbsError}, {@code relativeRms},
+     * {@code ratio} and {@code ulpError} are {@code +Inf} when {@code nonFiniteMismatch >= 0} (the first element whose
+     * finiteness differs from the oracle's, else -1).
+     *
+     * @param worstIndex the element nearest to (or furthest past) its allowance: the one that decides
+     * @param ratio      the largest error / allowance over the elements; above 1 fails
+     * @param ulpError   the largest error in units in the last place of the output type at the oracle's value
      */
-    public record Comparison(Expectation expectation, float[] actual, int worstIndex, double maxAbsError,
-                             double relativeRms, int nonFiniteMismatch) {
-
-        public double ratio() {
-            double allowance = expectation.allowance();
-            return allowance == 0 ? (maxAbsError == 0 ? 0 : Double.POSITIVE_INFINITY) : maxAbsError / allowance;
-        }
+    public record Comparison(Expectation expectation, ElementType outputType, float[] actual, int worstIndex,
+                             double maxAbsError, double relativeRms, int nonFiniteMismatch, double ratio,
+                             double ulpError) {
 
         public boolean passes() {
-            return nonFiniteMismatch < 0 && maxAbsError <= expectation.allowance();
+            return nonFiniteMismatch < 0 && ratio <= 1;
+        }
+
+        public double baselineError() {
+            return expectation.baselineError(outputType);
+        }
+
+        /** The allowance before the output's half-ulp term. */
+        public double allowance() {
+            return expectation.allowance(outputType);
         }
 
         public void requireWithinAllowance() {
@@ -198,11 +247,13 @@ public final class Expectation {
         /** Adds the error figures (used by failures and by reports). */
         public Facts describe(Facts facts) {
             Expectation e = expectation;
-            facts.add("max abs error", String.format(Locale.ROOT, "%.3g", maxAbsError));
+            facts.add("max abs error", String.format(Locale.ROOT, "%.3g (%.3g ulp of %s)", maxAbsError, ulpError,
+                    outputType));
             facts.add("allowance", String.format(Locale.ROOT,
-                    "%.3g = max(floor %.3g, k %.1f x naive %s error %.3g)", e.allowance(), e.floor, e.k,
-                    e.precision.name().toLowerCase(Locale.ROOT), e.baselineError));
-            facts.add("error/allowance", String.format(Locale.ROOT, "%.3g", ratio()));
+                    "%.3g = max(floor %.3g, k %.1f x naive %s error %.3g) + ulp(%s)/2 at the expected value",
+                    allowance(), e.floor, e.k, e.precision.name().toLowerCase(Locale.ROOT), baselineError(),
+                    outputType));
+            facts.add("error/allowance", String.format(Locale.ROOT, "%.3g", ratio));
             facts.add("relative RMS", String.format(Locale.ROOT, "%.3g", relativeRms));
             return facts;
         }
@@ -239,12 +290,6 @@ public final class Expectation {
     static double maxAbsFinite(double[] values) {
         double max = 0;
         for (double v : values) if (Double.isFinite(v)) max = Math.max(max, Math.abs(v));
-        return max;
-    }
-
-    static double maxAbsFinite(float[] values) {
-        double max = 0;
-        for (float v : values) if (Float.isFinite(v)) max = Math.max(max, Math.abs(v));
         return max;
     }
 }
