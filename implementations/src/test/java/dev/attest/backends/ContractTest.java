@@ -124,8 +124,20 @@ class ContractTest {
 
     @ParameterizedTest
     @MethodSource("backends")
-    void declaresEverythingInFp32(AttentionBackend backend) {
-        assertEquals(Capabilities.everything(Precision.FP32), backend.capabilities());
+    void declaresEveryFeatureAccumulatingInFp32(AttentionBackend backend) {
+        Capabilities caps = backend.capabilities();
+        assertEquals(Precision.FP32, caps.precision());
+        java.util.Set<dev.attest.spi.Feature> expected = java.util.EnumSet.allOf(dev.attest.spi.Feature.class);
+        if (caps.types().equals(java.util.Set.of(dev.attest.spi.TensorTypes.FP32))) {
+            expected.remove(dev.attest.spi.Feature.LOW_PRECISION);       // fp32 tensors only
+        }
+        assertEquals(expected, caps.features());
+    }
+
+    @org.junit.jupiter.api.Test
+    void cpuNaiveTakesEveryCommonCombinationOfElementTypes() {
+        assertEquals(new java.util.LinkedHashSet<>(dev.attest.spi.TensorTypes.COMMON),
+                new CpuNaiveBackend().capabilities().types());
     }
 
     @Test
