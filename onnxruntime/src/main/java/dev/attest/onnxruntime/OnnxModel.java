@@ -27,6 +27,8 @@ public final class OnnxModel {
     static final long OPSET = 23;
     /** TensorProto.DataType values. */
     static final int FLOAT = 1, BOOL = 9;
+    /** More TensorProto.DataType values, for {@link #attention} (element-type probes). */
+    static final int FLOAT16 = 10, DOUBLE = 11, BFLOAT16 = 16, FLOAT8E4M3FN = 17, FLOAT8E5M2 = 19;
 
     private OnnxModel() {
     }
@@ -48,6 +50,12 @@ public final class OnnxModel {
 
     /** The serialized model: one {@code opType} node from {@code inputs} to {@code outputs}. */
     public static byte[] oneNode(String opType, List<Value> inputs, List<Value> outputs, List<Attribute> attributes) {
+        return oneNode(opType, inputs, outputs, attributes, OPSET);
+    }
+
+    /** As {@link #oneNode(String, List, List, List)} but importing the default domain at {@code opset}. */
+    public static byte[] oneNode(String opType, List<Value> inputs, List<Value> outputs, List<Attribute> attributes,
+                                 long opset) {
         Writer node = new Writer();
         for (Value in : inputs) node.string(1, in.name());
         for (Value out : outputs) node.string(2, out.name());
@@ -66,15 +74,35 @@ public final class OnnxModel {
         graph.string(2, "attest");
         for (Value in : inputs) graph.message(11, valueInfo(in));
         for (Value out : outputs) graph.message(12, valueInfo(out));
-        Writer opset = new Writer();
-        opset.string(1, "");
-        opset.varint(2, OPSET);
+        Writer opsetId = new Writer();
+        opsetId.string(1, "");
+        opsetId.varint(2, opset);
         Writer model = new Writer();
         model.varint(1, IR_VERSION);
         model.string(2, "attest");
         model.message(7, graph);
-        model.message(8, opset);
+        model.message(8, opsetId);
         return model.bytes();
+    }
+
+    /**
+     * A 4-D (B, H, S, D) {@code Attention} model with chosen element types: Q, K and V of {@code qType},
+     * {@code kType}, {@code vType}; Y of {@code qType} (T1 in the schema); an attn_mask of {@code maskType} and rank
+     * {@code maskRank} when {@code maskType != 0}. Used to probe which types ONNX Runtime accepts.
+     */
+    public static byte[] attention(long opset, int qType, int kType, int vType, int maskType, int maskRank,
+                                   List<Attribute> attributes) {
+        List<Value> inputs = new java.util.ArrayList<>(List.of(
+                new Value("Q", qType, List.of("B", "Hq", "Sq", "Dqk")),
+                new Value("K", kType, List.of("B", "Hkv", "Skv", "Dqk")),
+                new Value("V", vType, List.of("B", "Hkv", "Skv", "Dv"))));
+        if (maskType != 0) {
+            List<String> dims = new java.util.ArrayList<>();
+            for (int axis = 0; axis < maskRank; axis++) dims.add("m" + axis);
+            inputs.add(new Value("attn_mask", maskType, dims));
+        }
+        return oneNode("Attention", inputs, List.of(new Value("Y", qType, List.of("B", "Hq", "Sq", "Dv"))),
+                attributes, opset);
     }
 
     private static Writer valueInfo(Value v) {
