@@ -10,7 +10,7 @@ import java.util.Locale;
  * <p>Every value of every format is exactly a float, so decoding is exact. Encoding rounds to nearest, ties to
  * even, through subnormals; a value that rounds past the largest finite value becomes what PyTorch's cast gives:
  * infinity where the format has one (fp16, bf16, E5M2), NaN for E4M3 ({@code torch.float8_e4m3fn}).
- * {@link #encodeSaturating} clamps instead, as quantising kernels do after scaling.
+ * {@link #roundSaturating} clamps instead, as quantising kernels do after scaling.
  */
 public enum ElementType {
     FP32(8, 23),
@@ -46,10 +46,6 @@ public enum ElementType {
         return 1 + exponentBits + mantissaBits;
     }
 
-    public int mantissaBits() {
-        return mantissaBits;
-    }
-
     public boolean isFp8() {
         return bits() == 8;
     }
@@ -83,16 +79,6 @@ public enum ElementType {
         double a = Math.abs(x);
         int e = !Double.isFinite(a) || a == 0 ? minExponent : Math.max(Math.getExponent(a), minExponent);
         return Math.scalb(1.0, e - mantissaBits);
-    }
-
-    /** The arithmetic precision with this format's mantissa, for formats that have one (fp32, fp16, bf16). */
-    public Precision precision() {
-        return switch (this) {
-            case FP32 -> Precision.FP32;
-            case FP16 -> Precision.FP16;
-            case BF16 -> Precision.BF16;
-            default -> throw new IllegalStateException(token() + " is a storage format, not an arithmetic precision");
-        };
     }
 
     /** The value of the stored bits (the low {@link #bits()} bits of {@code bits}). */
@@ -139,11 +125,6 @@ public enum ElementType {
         return this == FP32 ? Float.floatToRawIntBits((float) x) : bitsOf(round(x));
     }
 
-    /** The bits of {@code x} rounded with saturation ({@link #roundSaturating}). */
-    public int encodeSaturating(double x) {
-        return this == FP32 ? Float.floatToRawIntBits((float) x) : bitsOf(roundSaturating(x));
-    }
-
     /** The bits of a value already in this format. */
     private int bitsOf(double v) {
         int signBit = 1 << (bits() - 1);
@@ -167,20 +148,6 @@ public enum ElementType {
     /** The name used in files and messages: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2. */
     public String token() {
         return name().toLowerCase(Locale.ROOT);
-    }
-
-    /** A type by its {@link #token()} (also accepted: ONNX and ml_dtypes spellings such as float16, bfloat16). */
-    public static ElementType parse(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
-        return switch (n) {
-            case "fp32", "float32", "float" -> FP32;
-            case "fp16", "float16", "half" -> FP16;
-            case "bf16", "bfloat16" -> BF16;
-            case "fp8_e4m3", "float8_e4m3fn", "e4m3", "float8e4m3fn" -> FP8_E4M3;
-            case "fp8_e5m2", "float8_e5m2", "e5m2", "float8e5m2" -> FP8_E5M2;
-            default -> throw new InvalidProblemException("unknown element type '" + name
-                    + "' (expected fp32, fp16, bf16, fp8_e4m3 or fp8_e5m2)");
-        };
     }
 
     @Override

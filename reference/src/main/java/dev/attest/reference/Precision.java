@@ -23,8 +23,10 @@ public enum Precision {
         return switch (this) {
             case FP64 -> x;
             case FP32 -> (float) x;
-            case FP16 -> Float.float16ToFloat(Float.floatToFloat16((float) x));
-            case TF32, BF16 -> roundMantissa((float) x, 23 - mantissaBits);
+            // the storage formats' own rounding: directly from the double, with no double rounding through float
+            case FP16 -> ElementType.FP16.round(x);
+            case BF16 -> ElementType.BF16.round(x);
+            case TF32 -> roundMantissa((float) x, 23 - mantissaBits);
         };
     }
 

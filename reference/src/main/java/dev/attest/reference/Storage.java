@@ -9,16 +9,20 @@ sealed interface Storage permits Storage.Floats, Storage.Halves, Storage.Bytes {
 
     int length();
 
-    /** The stored value at flat index {@code i} (decoded, before any descale). */
-    float get(int i);
-
-    /** Stores {@code value} rounded to the type (ties to even; overflow as {@link ElementType#round}). */
-    void set(int i, double value);
-
     /** The stored bits at {@code i}, for exact comparison (NaN payloads included). */
     int bits(int i);
 
     void setBits(int i, int bits);
+
+    /** The stored value at flat index {@code i} (decoded, before any descale). */
+    default float get(int i) {
+        return type().decode(bits(i));
+    }
+
+    /** Stores {@code value} rounded to the type (ties to even; overflow as {@link ElementType#round}). */
+    default void set(int i, double value) {
+        setBits(i, type().encode(value));
+    }
 
     Storage allocate(int length);
 
@@ -30,6 +34,7 @@ sealed interface Storage permits Storage.Floats, Storage.Halves, Storage.Bytes {
         };
     }
 
+    /** fp32 reads and writes the array directly, not through bits. */
     record Floats(float[] data) implements Storage {
         public ElementType type() { return ElementType.FP32; }
         public int length() { return data.length; }
@@ -42,8 +47,6 @@ sealed interface Storage permits Storage.Floats, Storage.Halves, Storage.Bytes {
 
     record Halves(short[] data, ElementType type) implements Storage {
         public int length() { return data.length; }
-        public float get(int i) { return type.decode(data[i]); }
-        public void set(int i, double value) { data[i] = (short) type.encode(value); }
         public int bits(int i) { return data[i] & 0xffff; }
         public void setBits(int i, int bits) { data[i] = (short) bits; }
         public Storage allocate(int length) { return new Halves(new short[length], type); }
@@ -51,8 +54,6 @@ sealed interface Storage permits Storage.Floats, Storage.Halves, Storage.Bytes {
 
     record Bytes(byte[] data, ElementType type) implements Storage {
         public int length() { return data.length; }
-        public float get(int i) { return type.decode(data[i]); }
-        public void set(int i, double value) { data[i] = (byte) type.encode(value); }
         public int bits(int i) { return data[i] & 0xff; }
         public void setBits(int i, int bits) { data[i] = (byte) bits; }
         public Storage allocate(int length) { return new Bytes(new byte[length], type); }

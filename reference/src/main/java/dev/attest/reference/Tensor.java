@@ -335,14 +335,13 @@ public final class Tensor {
     public void copyFrom(Tensor source) {
         require(Arrays.equals(shape, source.shape), "copy from shape %s into shape %s", Arrays.toString(source.shape),
                 Arrays.toString(shape));
-        double[] values = source.toDoubleArray();
-        if (source.type() == type() && Arrays.equals(descale == null ? null : descale.factors(),
-                source.descale == null ? null : source.descale.factors())) {
-            int[] bits = new int[values.length];
+        if (source.type() == type() && java.util.Objects.equals(descale, source.descale)) {
+            int[] bits = new int[(int) size()];
             source.forEach((k, i, idx) -> bits[k] = source.storage.bits(i));
             forEach((k, i, idx) -> storage.setBits(i, bits[k]));       // same type: the bits, NaN payloads included
             return;
         }
+        double[] values = source.toDoubleArray();
         forEach((k, i, idx) -> storage.set(i, values[k] / factor(idx)));
     }
 

@@ -22,6 +22,18 @@ class TypedTensorTest {
     }
 
     @Test
+    void rawBitsAreWrappedWithoutACopy() {
+        short[] halves = {(short) 0x3c00, (short) 0xc000};               // fp16 1.0 and -2.0
+        Tensor h = Tensor.ofBits(halves, ElementType.FP16, 1, 2);
+        assertArrayEquals(new float[]{1, -2}, h.toArray());
+        assertSame(halves, h.bits16(), "the caller's array, shared");
+        byte[] bytes = {0x38, 0x40};                                      // E4M3 1.0 and 2.0
+        Tensor e = Tensor.ofBits(bytes, ElementType.FP8_E4M3, Descale.of(0.5f), 2);
+        assertArrayEquals(new double[]{0.5, 1.0}, e.toDoubleArray());
+        assertThrows(InvalidProblemException.class, () -> Tensor.ofBits(halves, ElementType.FP8_E4M3, 2));
+    }
+
+    @Test
     void anFp8TensorNeedsItsDescaleAndAppliesItPerHeadThroughAnyLayout() {
         assertThrows(InvalidProblemException.class, () -> Tensor.zeros(ElementType.FP8_E4M3, 1, 2, 3, 4));
         Descale perHead = Descale.perHead(0.5f, 4f);

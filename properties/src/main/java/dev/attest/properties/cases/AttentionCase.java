@@ -34,6 +34,10 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
                             Layout outputLayout, Values values, long dataSeed, TensorTypes types,
                             boolean perHeadDescale) {
 
+    public AttentionCase {
+        perHeadDescale &= types.inputs().stream().anyMatch(ElementType::isFp8);     // only fp8 tensors carry one
+    }
+
     /** {@code scale == 0} means the default 1/sqrt(Dqk). */
     public static final double DEFAULT_SCALE = 0;
 
@@ -65,11 +69,6 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
                 mask(random), keyLengths(random));
     }
 
-    /** The output tensor a property hands the backend: the case's layout and output type, NaN-filled. */
-    public Tensor allocateOutput() {
-        return outputLayout.allocate(types.output(), batch, qHeads, qLength, vHeadDim).fill(Float.NaN);
-    }
-
     /**
      * The drawn fp32 values stored in {@code type} (rounded to nearest), in the same layout. An fp8 tensor's
      * descale is chosen as quantising code chooses it: the largest magnitude (of the tensor, or of each head) maps
@@ -84,17 +83,17 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
     }
 
     private Descale descaleFor(Tensor drawn, ElementType type) {
-        int heads = perHeadDescale ? drawn.dim(1) : 1;
-        float[] factors = new float[heads];
-        for (int h = 0; h < heads; h++) {
-            double amax = 0;
-            for (int b = 0; b < drawn.dim(0); b++)
-                for (int hh = perHeadDescale ? h : 0; hh < (perHeadDescale ? h + 1 : drawn.dim(1)); hh++)
-                    for (int s = 0; s < drawn.dim(2); s++)
-                        for (int d = 0; d < drawn.dim(3); d++) amax = Math.max(amax, Math.abs(drawn.get(b, hh, s, d)));
-            factors[h] = amax == 0 ? 1f : (float) (2 * amax / type.maxFinite());
+        double[] amax = new double[drawn.dim(1)];
+        for (int b = 0; b < drawn.dim(0); b++)
+            for (int h = 0; h < amax.length; h++)
+                for (int s = 0; s < drawn.dim(2); s++)
+                    for (int d = 0; d < drawn.dim(3); d++) amax[h] = Math.max(amax[h], Math.abs(drawn.get(b, h, s, d)));
+        if (!perHeadDescale) amax = new double[]{java.util.Arrays.stream(amax).max().orElse(0)};
+        float[] factors = new float[amax.length];
+        for (int h = 0; h < amax.length; h++) {
+            factors[h] = amax[h] == 0 ? 1f : (float) (2 * amax[h] / type.maxFinite());
         }
-        return new Descale(factors, 1, heads);
+        return new Descale(factors, 1, amax.length);
     }
 
     /** The mask and key lengths of {@link #materialize()} alone (same seed, same values), for the layer. */
@@ -228,11 +227,7 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
     public AttentionCase withTypes(TensorTypes newTypes, boolean newPerHeadDescale) {
         return new AttentionCase(batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap,
                 causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout, outputLayout, values, dataSeed,
-                newTypes, newPerHeadDescale && hasFp8());
-    }
-
-    private boolean hasFp8() {
-        return types.inputs().stream().anyMatch(ElementType::isFp8);
+                newTypes, newPerHeadDescale);
     }
 
     /** The work of the case, B·Hq·Sq·Skv·max(Dqk, Dv): the engine's size measure (shrinking never grows it). */

@@ -118,8 +118,7 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         long dataSeed = random.nextLong();
         // drawn last, and only when there is a choice: an fp32-only backend sees the cases it always saw
         TensorTypes drawnTypes = types.size() == 1 ? types.getFirst() : types.get(random.nextInt(types.size()));
-        boolean perHead = types.size() > 1 && random.nextBoolean()
-                && drawnTypes.inputs().stream().anyMatch(ElementType::isFp8);
+        boolean perHead = types.size() > 1 && random.nextBoolean();
         return complete(new AttentionCase(batch, kvHeads * group, kvHeads, qLength, kvLength, qkHeadDim,
                 vHeadDim, scale, softcap, causal, alignment, window, maskKind, maskAxes, keyPadding, inputLayout,
                 outputLayout, values, dataSeed, drawnTypes, perHead));

@@ -150,16 +150,16 @@ public abstract class AttentionContract {
                 gqa ? c.kvHeads() : 2 * c.kvHeads(), c.qLength(), c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
             AttentionProblem p = c.materialize();
             AttentionSpec s = p.spec();
-            Tensor base = run(p, c.outputLayout(), c.types().output());
+            Tensor base = run(p, c);
             int h = (int) Math.floorMod(c.dataSeed(), s.qHeads());
             Tensor q = Problems.perturbHead(p.query(), h, 0.75f);
-            Tensor perturbed = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout(), c.types().output());
+            Tensor perturbed = run(Problems.withTensors(p, q, p.key(), p.value()), c);
             Bitwise.requireIdentical("perturbing query head " + h + " changed another head's output", base, perturbed,
                     flat -> headOf(flat, p) != h);
             int g = s.kvHeadOf(h);
             Tensor k = Problems.perturbHead(p.key(), g, 0.75f);
             Tensor v = Problems.perturbHead(p.value(), g, 0.75f);
-            Tensor perturbedKv = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout(), c.types().output());
+            Tensor perturbedKv = run(Problems.withTensors(p, p.query(), k, v), c);
             Bitwise.requireIdentical("perturbing key/value head " + g + " changed a query head outside its group",
                     base, perturbedKv, flat -> s.kvHeadOf(headOf(flat, p)) != g);
         });
@@ -175,7 +175,7 @@ public abstract class AttentionContract {
         property(Clause.S1, cases().finishing(c -> c.withDims(2, 3, c.qHeads() == c.kvHeads() ? 3 : 1, 5, 7, 4,
                 c.qkHeadDim() == c.vHeadDim() ? 4 : 6)), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c));
         });
     }
 
@@ -192,10 +192,10 @@ public abstract class AttentionContract {
             AttentionSpec s = p.spec();
             SplittableRandom pick = new SplittableRandom(c.dataSeed() ^ 0x5DEECE66DL);
             int b = pick.nextInt(s.batch()), j = pick.nextInt(s.kvLength());
-            Tensor base = run(p, c.outputLayout(), c.types().output());
+            Tensor base = run(p, c);
             Tensor k = Problems.perturbToken(p.key(), b, j, 0.5f, false);
             Tensor v = Problems.perturbToken(p.value(), b, j, 0.5f, false);
-            Tensor perturbed = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout(), c.types().output());
+            Tensor perturbed = run(Problems.withTensors(p, p.query(), k, v), c);
             MaskView view = p.maskView();
             int[] shape = p.outputShape();
             Bitwise.requireIdentical("perturbing key/value token " + j + " of batch " + b
@@ -222,8 +222,8 @@ public abstract class AttentionContract {
                     for (int i = 0; i < s.qLength(); i++)
                         for (int d = 0; d < s.qkHeadDim(); d++)
                             q.set(p.query().get(b, h, permutation[i], d), b, h, i, d);
-            Tensor base = run(p, c.outputLayout(), c.types().output());
-            Tensor permuted = run(Problems.withTensors(p, q, p.key(), p.value()), c.outputLayout(), c.types().output());
+            Tensor base = run(p, c);
+            Tensor permuted = run(Problems.withTensors(p, q, p.key(), p.value()), c);
             Tensor expected = Problems.copy(base);
             for (int b = 0; b < s.batch(); b++)
                 for (int h = 0; h < s.qHeads(); h++)
@@ -244,8 +244,8 @@ public abstract class AttentionContract {
         requireFeatures(STRIDED_LAYOUT);
         property(Clause.S1, cases(), c -> {
             AttentionProblem p = c.materialize();
-            Tensor bhsd = run(Problems.inLayout(p, Layout.BHSD), Layout.BHSD);
-            Tensor bshd = run(Problems.inLayout(p, Layout.BSHD), Layout.BSHD);
+            Tensor bhsd = run(Problems.inLayout(p, Layout.BHSD), Layout.BHSD, c.types().output());
+            Tensor bshd = run(Problems.inLayout(p, Layout.BSHD), Layout.BSHD, c.types().output());
             Bitwise.requireIdentical("BSHD output differs from BHSD output", bhsd, bshd);
         });
     }
@@ -263,7 +263,7 @@ public abstract class AttentionContract {
                 c.kvLength(), c.qkHeadDim(), c.vHeadDim())), c -> {
             AttentionProblem gqa = c.materialize();
             AttentionProblem mha = Problems.withRepeatedKeyValueHeads(gqa);
-            Expectation.attention(mha, gqa, precision(), OUTPUT_K).check(run(gqa, c.outputLayout(), c.types().output()));
+            Expectation.attention(mha, gqa, precision(), OUTPUT_K).check(run(gqa, c));
         });
     }
 
@@ -279,7 +279,7 @@ public abstract class AttentionContract {
     public void required_S7_agrees_with_the_oracle_within_the_tolerance_model() {
         property(Clause.S7, cases(), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c));
         });
     }
 
@@ -295,7 +295,7 @@ public abstract class AttentionContract {
         property(Clause.S2, cases().without(SOFTCAP).finishing(c -> c.withData(c.inputLayout(), c.outputLayout(),
                 Values.LARGE_LOGITS, c.dataSeed())), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c));
         });
     }
 
@@ -314,8 +314,8 @@ public abstract class AttentionContract {
             AttentionProblem premultiplied = new AttentionProblem(unit, q, scaled.key(), scaled.value(),
                     scaled.mask(), scaled.keyLengths());
             Expectation.attention(scaled, premultiplied, precision(), OUTPUT_K)
-                    .check(run(premultiplied, c.outputLayout(), c.types().output()));
-            Expectation.attention(scaled, precision(), OUTPUT_K).check(run(scaled, c.outputLayout(), c.types().output()));
+                    .check(run(premultiplied, c));
+            Expectation.attention(scaled, precision(), OUTPUT_K).check(run(scaled, c));
         });
     }
 
@@ -334,7 +334,7 @@ public abstract class AttentionContract {
             float[] rowShift = new float[s.qLength()];
             for (int i = 0; i < rowShift.length; i++) rowShift[i] = (float) random.nextInt(-30, 31);
             AttentionProblem shifted = p.with(s, new Mask.Bias(rowShift, new int[]{s.qLength(), 1}), p.keyLengths());
-            Expectation.attention(p, shifted, precision(), OUTPUT_K).check(run(shifted, c.outputLayout(), c.types().output()));
+            Expectation.attention(p, shifted, precision(), OUTPUT_K).check(run(shifted, c));
         });
     }
 
@@ -349,7 +349,7 @@ public abstract class AttentionContract {
         property(Clause.S2, cases().masks(MaskKind.ADDITIVE).finishing(c -> c.withOptions(c.scale(),
                 1 + Math.floorMod(c.dataSeed(), 4), c.causal(), c.alignment(), c.window())), c -> {
             AttentionProblem p = c.materialize();
-            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c.outputLayout(), c.types().output()));
+            Expectation.attention(p, precision(), OUTPUT_K).check(run(p, c));
         });
     }
 
@@ -366,7 +366,7 @@ public abstract class AttentionContract {
         property(Clause.S3, cases().masks(MaskKind.BOOLEAN, MaskKind.BOOLEAN_WITH_EMPTY_ROWS), c -> {
             AttentionProblem bool = c.materialize();
             AttentionProblem bias = bool.with(bool.spec(), Problems.asBias((Mask.Keep) bool.mask()), bool.keyLengths());
-            Expectation.attention(bool, bias, precision(), OUTPUT_K).check(run(bias, c.outputLayout(), c.types().output()));
+            Expectation.attention(bool, bias, precision(), OUTPUT_K).check(run(bias, c));
         });
     }
 
@@ -402,7 +402,7 @@ public abstract class AttentionContract {
     private void checkAgainstExplicitMask(AttentionCase c) {
         AttentionProblem structural = c.materialize();
         AttentionProblem explicit = Problems.withExplicitMask(structural);
-        Expectation.attention(explicit, structural, precision(), OUTPUT_K).check(run(structural, c.outputLayout(), c.types().output()));
+        Expectation.attention(explicit, structural, precision(), OUTPUT_K).check(run(structural, c));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ public abstract class AttentionContract {
                 ? c.withMask(MaskKind.BOOLEAN_WITH_EMPTY_ROWS, c.maskAxes(), c.keyPadding())
                 : c.withMask(MaskKind.NONE, c.maskAxes(), true)), c -> {
             AttentionProblem p = bool ? c.materialize() : withFirstKeyLengthZero(c.materialize());
-            Tensor out = run(p, c.outputLayout(), c.types().output());
+            Tensor out = run(p, c);
             MaskView view = p.maskView();
             AttentionSpec s = p.spec();
             int empty = 0;
@@ -477,8 +477,8 @@ public abstract class AttentionContract {
                         for (int d = 0; d < s.vHeadDim(); d++) v.set(Float.NaN, b, g, j, d);
                     }
             Cases.assume(poisoned > 0, "no key is hidden from every query");
-            Tensor clean = run(p, c.outputLayout(), c.types().output());
-            Tensor dirty = run(Problems.withTensors(p, p.query(), k, v), c.outputLayout(), c.types().output());
+            Tensor clean = run(p, c);
+            Tensor dirty = run(Problems.withTensors(p, p.query(), k, v), c);
             Bitwise.requireIdentical("NaN in a masked key or value leaked into the output", clean, dirty);
         });
     }
@@ -519,7 +519,7 @@ public abstract class AttentionContract {
             int b = pick.nextInt(s.batch()), g = pick.nextInt(s.kvHeads()), j = pick.nextInt(s.kvLength());
             Tensor k = Problems.copy(p.key());
             k.set(Float.NaN, b, g, j, 0);
-            Tensor out = run(Problems.withTensors(p, p.query(), k, p.value()), c.outputLayout(), c.types().output());
+            Tensor out = run(Problems.withTensors(p, p.query(), k, p.value()), c);
             MaskView view = p.maskView();
             int seeing = 0;
             for (int h = g * s.groupSize(); h < (g + 1) * s.groupSize(); h++)
@@ -549,7 +549,7 @@ public abstract class AttentionContract {
         property(Clause.S8, cases(), c -> {
             AttentionProblem p = c.materialize();
             AttentionProblem pristine = c.materialize();
-            run(p, c.outputLayout(), c.types().output());
+            run(p, c);
             Bitwise.requireIdentical("Q was modified", pristine.query(), p.query());
             Bitwise.requireIdentical("K was modified", pristine.key(), p.key());
             Bitwise.requireIdentical("V was modified", pristine.value(), p.value());
@@ -570,8 +570,8 @@ public abstract class AttentionContract {
     public void required_S8_two_runs_are_bit_identical() {
         property(Clause.S8, cases(), c -> {
             AttentionProblem p = c.materialize();
-            Bitwise.requireIdentical("a second run differs from the first", run(p, c.outputLayout(), c.types().output()),
-                    run(p, c.outputLayout(), c.types().output()));
+            Bitwise.requireIdentical("a second run differs from the first", run(p, c),
+                    run(p, c));
         });
     }
 
@@ -1294,14 +1294,19 @@ public abstract class AttentionContract {
 
     /**
      * Runs core attention into a NaN-filled output of the given layout, in the output type the backend declares
-     * for the problem's input types (fp32 when it declares none for them).
+     * for the problem's input types (fp32 when it declares none for them): for properties of kit subclasses that
+     * build their own problems.
      */
     protected Tensor run(AttentionProblem problem, Layout layout) {
         TensorTypes inputs = TensorTypes.of(problem, null);
-        ElementType output = capabilities().types().stream().filter(t -> t.query() == inputs.query()
-                && t.key() == inputs.key() && t.value() == inputs.value()).map(TensorTypes::output).findFirst()
-                .orElse(ElementType.FP32);
+        ElementType output = capabilities().types().stream().filter(t -> t.inputs().equals(inputs.inputs()))
+                .map(TensorTypes::output).findFirst().orElse(ElementType.FP32);
         return run(problem, layout, output);
+    }
+
+    /** Runs core attention into a NaN-filled output in the case's output layout and type. */
+    protected Tensor run(AttentionProblem problem, AttentionCase c) {
+        return run(problem, c.outputLayout(), c.types().output());
     }
 
     /**

@@ -69,13 +69,8 @@ public final class Golden {
                 arrays.put(a, new Npy.Array(shape, data));
             }
             if (c.name().contains("attn_mask")) arrays.put(GoldenCase.MASK, exampleMask(c, c.name().endsWith("_bool")));
-            AttentionProblem p = problem(c, arrays);
-            double[] exact = Oracle.attention(p).values();    // logical BHSD order
-            Tensor out = c.storage().allocate(c.batch(), c.qHeads(), c.qLength(), c.vHeadDim());
-            Tensor logical = Tensor.of(new float[exact.length], p.outputShape());
-            for (int i = 0; i < exact.length; i++) logical.data()[i] = (float) exact[i];
-            out.copyFrom(logical);
-            arrays.put(GoldenCase.OUT, new Npy.Array(c.storedShape(GoldenCase.OUT), out.data()));
+            arrays.put(GoldenCase.OUT, new Npy.Array(c.storedShape(GoldenCase.OUT),
+                    oracleOutput(c, problem(c, arrays))));
             GoldenCase withSource = new GoldenCase(c.name(), c.batch(), c.qHeads(), c.kvHeads(), c.qLength(),
                     c.kvLength(), c.qkHeadDim(), c.vHeadDim(), c.scale(), c.softcap(), c.causal(), c.layout(),
                     c.keyLengths(), c.atol(), c.rtol(), "attest oracle (double-double), rounded to float32");
@@ -84,6 +79,18 @@ public final class Golden {
                     ReportJson.MAPPER.writeValueAsString(withSource) + "\n");
         }
         return CASES.size();
+    }
+
+    /** The oracle's output of {@code p} rounded to float32, in the case's storage layout (what NAME.npz holds). */
+    static float[] oracleOutput(GoldenCase c, AttentionProblem p) {
+        double[] exact = Oracle.attention(p).values();    // logical BHSD order
+        Tensor out = c.storage().allocate(c.batch(), c.qHeads(), c.qLength(), c.vHeadDim());
+        int k = 0;
+        for (int b = 0; b < c.batch(); b++)
+            for (int h = 0; h < c.qHeads(); h++)
+                for (int s = 0; s < c.qLength(); s++)
+                    for (int d = 0; d < c.vHeadDim(); d++) out.set((float) exact[k++], b, h, s, d);
+        return out.data();
     }
 
     /** A mask over (Sq, Skv) for a boolean case, or over (B, 1, Sq, Skv) with -inf entries for an additive one. */
