@@ -2,8 +2,10 @@ package dev.attest.backends.tiled;
 
 import dev.attest.backends.batched.CpuBatchedBackend;
 import dev.attest.backends.kernels.TileKernels;
+import dev.attest.backends.kernels.TypedRows;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerWeights;
 import dev.attest.reference.cache.CacheSpec;
@@ -14,6 +16,7 @@ import dev.attest.reference.Window;
 import dev.attest.spi.Capabilities;
 import dev.attest.spi.CheckedBackend;
 import dev.attest.spi.KvCache;
+import dev.attest.spi.TensorTypes;
 
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
@@ -62,14 +65,19 @@ public final class CpuTiledBackend extends CheckedBackend {
     /** Packed K/V buffers, reused across calls (grown when too small): steady-state allocation is independent of n. */
     private final AtomicReference<Packed> cache = new AtomicReference<>();
 
+    /** Every feature, in every common combination of element types (TensorTypes.COMMON), accumulating in fp32. */
+    private static final Capabilities CAPABILITIES = Capabilities.everything(Precision.FP32)
+            .withTypes(new java.util.LinkedHashSet<>(TensorTypes.COMMON));
+
     public CpuTiledBackend() {
-        this(Capabilities.everything(Precision.FP32));
+        this(CAPABILITIES);
     }
 
     /** The same backend declaring only {@code capabilities}. */
     public CpuTiledBackend(Capabilities capabilities) {
         super("cpu-tiled", "flash-style tiles " + BR + "x" + BC + ", online softmax, "
-                + (TileKernels.VECTOR ? "Vector API" : "scalar") + " register-blocked kernels, fp32", capabilities);
+                + (TileKernels.VECTOR ? "Vector API" : "scalar") + " register-blocked kernels, fp32 accumulation (fp16, bf16 and fp8"
+                + " inputs widened while packing tiles)", capabilities);
     }
 
     @Override
@@ -167,12 +175,13 @@ public final class CpuTiledBackend extends CheckedBackend {
             return tile * BC * dv;
         }
 
+        /** Packs (batch b, kv head g), widening fp16, bf16 and fp8 (times its descale) to fp32 on the way. */
         void pack(AttentionProblem problem, int b, int g, int tilesKv) {
             Tensor k = problem.key(), val = problem.value();
-            float[] kd = k.data(), vd = val.data();
             int skv = problem.spec().kvLength();
             int kBase = k.index(b, g, 0, 0), kRow = k.stride(2), kCol = k.stride(3);      // &K[b][g][j][d]
             int vBase = val.index(b, g, 0, 0), vRow = val.stride(2), vCol = val.stride(3); // &V[b][g][j][d]
+            float kScale = TypedRows.factor(k, b, g), vScale = TypedRows.factor(val, b, g);
             int hkv = problem.spec().kvHeads();
             for (int t = 0; t < tilesKv; t++) {
                 int tile = (b * hkv + g) * tilesKv + t;
@@ -180,14 +189,8 @@ public final class CpuTiledBackend extends CheckedBackend {
                 for (int c = 0; c < BC; c++) {
                     int j = t * BC + c;
                     if (j < skv) {
-                        int kSrc = kBase + j * kRow, vSrc = vBase + j * vRow;
-                        if (kCol == 1) {                 // rows of K contiguous (BHSD, BSHD): no stride multiply
-                            for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = kd[kSrc + d];
-                        } else {
-                            for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = kd[kSrc + d * kCol];
-                        }
-                        if (vCol == 1) System.arraycopy(vd, vSrc, v, v0 + c * dv, dv);
-                        else for (int d = 0; d < dv; d++) v[v0 + c * dv + d] = vd[vSrc + d * vCol];
+                        TypedRows.load(k, kBase + j * kRow, kCol, dqk, kScale, kt, kt0 + c, BC);
+                        TypedRows.load(val, vBase + j * vRow, vCol, dv, vScale, v, v0 + c * dv, 1);
                     } else {
                         for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
                         Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);
@@ -264,11 +267,10 @@ public final class CpuTiledBackend extends CheckedBackend {
             //    q*scale first adds an error that large logits amplify beyond the tolerance model (S2 1e4 logits)
             Tensor q = problem.query();
             int qCol = q.stride(3);
+            float qScale = TypedRows.factor(q, b, h);
             for (int r = 0; r < rowsPad; r++) {
-                if (r < rows) {
-                    int qRow = q.index(b, h, i0 + r, 0);     // &Q[b][h][i][0]
-                    if (qCol == 1) System.arraycopy(q.data(), qRow, qs, r * dqk, dqk);
-                    else for (int d = 0; d < dqk; d++) qs[r * dqk + d] = q.data()[qRow + d * qCol];
+                if (r < rows) {                              // from &Q[b][h][i][0], widened to fp32
+                    TypedRows.load(q, q.index(b, h, i0 + r, 0), qCol, dqk, qScale, qs, r * dqk, 1);
                 } else {
                     Arrays.fill(qs, r * dqk, (r + 1) * dqk, 0f);
                 }
@@ -320,19 +322,19 @@ public final class CpuTiledBackend extends CheckedBackend {
                 }
             }
 
-            // 3. out = O / l; a row that saw no key (l = 0) is all zeros
+            // 3. out = O / l, rounded once to the output's type; a row that saw no key (l = 0) is all zeros
             int oCol = out.stride(3);
-            float[] od = out.data();
+            boolean direct = out.type() == ElementType.FP32 && oCol == 1;
             for (int r = 0; r < rows; r++) {
                 int oRow = out.index(b, h, i0 + r, 0);       // &out[b][h][i][0]
                 float lr = TileKernels.rowSum(l, r);
-                if (lr == 0f) {
-                    for (int d = 0; d < dv; d++) od[oRow + d * oCol] = 0f;
-                } else if (oCol == 1) {
-                    TileKernels.divide(o, r * dv, od, oRow, dv, lr);
-                } else {
-                    for (int d = 0; d < dv; d++) od[oRow + d * oCol] = o[r * dv + d] / lr;
+                if (lr == 0f) Arrays.fill(o, r * dv, (r + 1) * dv, 0f);
+                if (direct && lr != 0f) {
+                    TileKernels.divide(o, r * dv, out.data(), oRow, dv, lr);
+                    continue;
                 }
+                if (lr != 0f) TileKernels.divide(o, r * dv, o, r * dv, dv, lr);
+                TypedRows.store(o, r * dv, dv, out, oRow, oCol);
             }
         }
 
