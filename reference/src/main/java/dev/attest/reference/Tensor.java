@@ -268,6 +268,11 @@ public final class Tensor {
         return storage.bits(index(idx));
     }
 
+    /** Stores raw bits (the low {@link ElementType#bits()} bits of {@code bits}) into an element, as they are. */
+    public void setBits(int bits, int... idx) {
+        storage.setBits(index(idx), bits);
+    }
+
     /** True when the view is row-major and dense: it covers {@code data[offset, offset + size)} in order. */
     public boolean isContiguous() {
         return Arrays.equals(strides, rowMajorStrides(shape));

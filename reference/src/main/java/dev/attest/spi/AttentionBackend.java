@@ -53,13 +53,13 @@ public interface AttentionBackend {
      * {@link Feature#KV_CACHE} refuse with {@link UnsupportedFeatureException}.
      */
     default KvCache openCache(dev.attest.reference.cache.CacheSpec spec) {
-        capabilities().requireAll(name(), Feature.requiredBy(spec));
+        capabilities().requireCache(name(), spec);
         throw new UnsupportedFeatureException(name(), java.util.Set.of(Feature.KV_CACHE));
     }
 
     /** Opens an empty KV cache for the layer {@code spec.layer()} with these weights (chunks of X). */
     default KvCache openLayerCache(dev.attest.reference.cache.CacheSpec spec, dev.attest.reference.LayerWeights weights) {
-        capabilities().requireAll(name(), Feature.requiredBy(spec));
+        capabilities().requireCache(name(), spec);
         throw new UnsupportedFeatureException(name(), java.util.Set.of(Feature.KV_CACHE));
     }
 }

@@ -63,6 +63,19 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
         }
     }
 
+    /**
+     * Refuses a KV cache this backend has not declared: a missing feature, or cache types whose combination (chunks
+     * and outputs in the activation type, K and V in the storage type) it does not take.
+     */
+    public void requireCache(String backend, dev.attest.reference.cache.CacheSpec spec) {
+        requireAll(backend, Feature.requiredBy(spec));
+        TensorTypes asked = TensorTypes.of(spec.types());
+        if (!types.contains(asked)) {
+            throw new UnsupportedFeatureException("backend " + backend + " does not take a cache of " + spec.types()
+                    + " (element types " + asked + "; it declares " + types + ")");
+        }
+    }
+
     public boolean supports(Feature feature) {
         return features.contains(feature);
     }

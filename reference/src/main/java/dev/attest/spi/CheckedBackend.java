@@ -55,7 +55,7 @@ public abstract class CheckedBackend implements AttentionBackend {
         dev.attest.reference.InvalidProblemException.require(spec != null, "cache spec must not be null");
         dev.attest.reference.InvalidProblemException.require(!spec.isLayer(),
                 "openCache is for core attention; this spec has a layer, use openLayerCache");
-        capabilities.requireAll(name, Feature.requiredBy(spec));
+        capabilities.requireCache(name, spec);
         return createCache(spec, null);
     }
 
@@ -65,7 +65,7 @@ public abstract class CheckedBackend implements AttentionBackend {
         dev.attest.reference.InvalidProblemException.require(spec != null && spec.isLayer(),
                 "openLayerCache needs a cache spec with a layer (CacheSpec.layer)");
         dev.attest.reference.InvalidProblemException.require(weights != null, "layer weights must not be null");
-        capabilities.requireAll(name, Feature.requiredBy(spec));
+        capabilities.requireCache(name, spec);
         weights.requireMatches(spec.layer());
         return createCache(spec, weights);
     }

@@ -35,6 +35,16 @@ public record TensorTypes(ElementType query, ElementType key, ElementType value,
                 out == null ? ElementType.FP32 : out.type());
     }
 
+    /** The types a KV cache asks for: chunks and outputs in its activation type, K and V in its storage type. */
+    public static TensorTypes of(dev.attest.reference.cache.CacheTypes cache) {
+        return new TensorTypes(cache.activations(), cache.storage(), cache.storage(), cache.activations());
+    }
+
+    /** Whether a KV cache can take these types: one activation type for Q and the output, one storage type for K, V. */
+    public boolean isCacheShaped() {
+        return query == output && key == value;
+    }
+
     /**
      * The combinations a kernel author meets: fp32, fp16 and bf16 end to end; bf16 and fp16 activations over an fp8
      * KV cache (E4M3 and E5M2: FlashAttention 3, vLLM); fp32 activations over a bf16 cache. The kit draws from

@@ -1,11 +1,15 @@
 package dev.attest.backends.cache;
 
 import dev.attest.backends.kernels.Rope;
+import dev.attest.backends.kernels.TypedRows;
+import dev.attest.reference.Descale;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.LayerSpec;
 import dev.attest.reference.LayerWeights;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.cache.CacheSpec;
+import dev.attest.reference.cache.CacheTypes;
 import dev.attest.reference.cache.Chunk;
 import dev.attest.reference.cache.Eviction;
 import dev.attest.spi.CacheFullException;
@@ -26,6 +30,8 @@ import static dev.attest.reference.InvalidProblemException.require;
  *   append: validate everything -> grow storage (capacity doubling, amortised) -> per token, in order:
  *           (layer: project x once, rotate q and k at the absolute position) -> store k, v -> attend -> write out
  * </pre>
+ * Keys and values are stored in the cache's storage type ({@link CacheTypes}: fp32, fp16, bf16, or fp8 under the
+ * descale of their (batch, kv head), quantised as the contract says); chunks and outputs are in its activation type.
  * Tokens of a chunk are processed one at a time, each stored before it attends, so query t sees chunk keys
  * {@code 0..t} (causal within the chunk) and a ring never needs more than {@code window} slots.
  *
@@ -43,8 +49,10 @@ public abstract class CpuKvCache implements KvCache {
     private final int capacity;
     private final int[] length;
     private final int[] oldest;
-    private final float[][] keys;
-    private final float[][] values;
+    protected final CacheTypes types;
+    /** Per sequence, the slot-major rows as a flat tensor of the storage type (fp8: bits only, descale applied here). */
+    private final Tensor[] keys;
+    private final Tensor[] values;
     private final int[] slots;
 
     // the layer, as dense row-major copies made once at open (null for a core cache)
@@ -70,13 +78,14 @@ public abstract class CpuKvCache implements KvCache {
         capacity = spec.capacity();
         length = new int[batch];
         oldest = new int[batch];
-        keys = new float[batch][];
-        values = new float[batch][];
+        types = spec.types();
+        keys = new Tensor[batch];
+        values = new Tensor[batch];
         slots = new int[batch];
         int initial = ring ? capacity : Math.min(capacity, INITIAL_SLOTS);
         for (int b = 0; b < batch; b++) {
-            keys[b] = new float[initial * kvHeads * qkDim];
-            values[b] = new float[initial * kvHeads * vDim];
+            keys[b] = storage(initial * kvHeads * qkDim);
+            values[b] = storage(initial * kvHeads * vDim);
             slots[b] = initial;
         }
         layer = spec.layer();
@@ -120,12 +129,67 @@ public abstract class CpuKvCache implements KvCache {
         return ((ring ? j % capacity : j) * kvHeads + g) * vDim;
     }
 
+    /**
+     * How many of the held positions {@code j .. last} lie in consecutive slots from j's (a ring wraps at its
+     * capacity): a run a kernel may read as one block of {@code run * Hkv * D} elements.
+     */
+    protected final int contiguousSlots(int j, int last) {
+        return ring ? Math.min(last - j + 1, capacity - j % capacity) : last - j + 1;
+    }
+
+    /** The keys of sequence b as fp32 rows; only for an fp32-stored cache (typed readers use {@link #keyStore}). */
     protected final float[] keys(int b) {
-        return keys[b];
+        return keys[b].data();
     }
 
     protected final float[] values(int b) {
+        return values[b].data();
+    }
+
+    /** The keys of sequence b in the storage type: a flat tensor indexed by {@link #keyOffset} (fp8 without descale). */
+    protected final Tensor keyStore(int b) {
+        return keys[b];
+    }
+
+    protected final Tensor valueStore(int b) {
         return values[b];
+    }
+
+    /** The key descale of (sequence b, kv head g): 1 unless the cache stores fp8. */
+    protected final float keyFactor(int b, int g) {
+        return types.keyFactor(b, g);
+    }
+
+    protected final float valueFactor(int b, int g) {
+        return types.valueFactor(b, g);
+    }
+
+    /** Key d of position j (held), kv head g, widened to fp32: the element-at-a-time reader of the plain caches. */
+    protected final float key(int b, int j, int g, int d) {
+        return element(keys[b], keyOffset(j, g) + d, keyFactor(b, g));
+    }
+
+    protected final float value(int b, int j, int g, int d) {
+        return element(values[b], valueOffset(j, g) + d, valueFactor(b, g));
+    }
+
+    private static float element(Tensor store, int i, float factor) {
+        return store.type() == ElementType.FP32 ? store.data()[i] : store.type().decode(store.bits(i)) * factor;
+    }
+
+    private Tensor storage(int elements) {
+        ElementType type = types.storage();
+        return type.isFp8() ? Tensor.zeros(type, Descale.ONE, elements) : Tensor.zeros(type, elements);
+    }
+
+    /** The same storage grown to {@code elements}, contents kept. */
+    private static Tensor grown(Tensor store, int elements) {
+        return switch (store.type()) {
+            case FP32 -> Tensor.of(Arrays.copyOf(store.data(), elements), elements);
+            case FP16, BF16 -> Tensor.ofBits(Arrays.copyOf(store.bits16(), elements), store.type(), elements);
+            case FP8_E4M3, FP8_E5M2 -> Tensor.ofBits(Arrays.copyOf(store.bits8(), elements), store.type(),
+                    Descale.ONE, elements);
+        };
     }
 
     @Override
@@ -134,6 +198,9 @@ public abstract class CpuKvCache implements KvCache {
         // (conditions are tested before a message is built: a decode step allocates nothing here)
         if (chunk == null || out == null) require(false, "append needs a chunk and an output tensor");
         chunk.requireMatches(spec);
+        if (layer == null && out.type() != types.activations()) {
+            require(false, "output is %s but the cache writes %s outputs (%s)", out.type(), types.activations(), types);
+        }
         if (!outputMatches(chunk, out)) {
             require(false, "output has shape %s but appending %s needs %s", Arrays.toString(out.shape()), chunk,
                     Arrays.toString(chunk.outputShape(spec)));
@@ -155,8 +222,9 @@ public abstract class CpuKvCache implements KvCache {
                 store(b, p);
                 attendToken(b, p, Math.max(spec.firstVisibleKey(p), oldest[b]), q, o);
                 if (layer != null) outputProjection(out, b, row);
-                else for (int h = 0; h < qHeads; h++)
-                    for (int d = 0; d < vDim; d++) out.data()[out.index(b, h, row, d)] = o[h * vDim + d];
+                else for (int h = 0; h < qHeads; h++) {
+                    TypedRows.store(o, h * vDim, vDim, out, out.index(b, h, row, 0), out.stride(3));
+                }
             }
         }
     }
@@ -172,6 +240,10 @@ public abstract class CpuKvCache implements KvCache {
 
     /** Zeroes every element of the output view (padding rows stay zero). */
     private static void zero(Tensor out) {
+        if (out.type() != ElementType.FP32) {
+            out.fill(0f);
+            return;
+        }
         float[] data = out.data();
         if (out.rank() == 3) {
             for (int b = 0; b < out.dim(0); b++)
@@ -189,30 +261,39 @@ public abstract class CpuKvCache implements KvCache {
         if (ring || needed <= slots[b]) return;
         int grown = slots[b];
         while (grown < needed) grown = (int) Math.min(capacity, 2L * grown);
-        keys[b] = Arrays.copyOf(keys[b], grown * kvHeads * qkDim);
-        values[b] = Arrays.copyOf(values[b], grown * kvHeads * vDim);
+        keys[b] = grown(keys[b], grown * kvHeads * qkDim);
+        values[b] = grown(values[b], grown * kvHeads * vDim);
         slots[b] = grown;
     }
 
     /** Copies row {@code row} of the chunk's Q into {@code q}, its K and V into {@code k}, {@code v}. */
     private void gather(Chunk chunk, int b, int row) {
         Tensor cq = chunk.query(), ck = chunk.key(), cv = chunk.value();
-        for (int h = 0; h < qHeads; h++)
-            for (int d = 0; d < qkDim; d++) q[h * qkDim + d] = cq.data()[cq.index(b, h, row, d)];
+        for (int h = 0; h < qHeads; h++) TypedRows.load(cq, cq.index(b, h, row, 0), cq.stride(3), qkDim, 1f, q, h * qkDim, 1);
         for (int g = 0; g < kvHeads; g++) {
-            for (int d = 0; d < qkDim; d++) k[g * qkDim + d] = ck.data()[ck.index(b, g, row, d)];
-            for (int d = 0; d < vDim; d++) v[g * vDim + d] = cv.data()[cv.index(b, g, row, d)];
+            TypedRows.load(ck, ck.index(b, g, row, 0), ck.stride(3), qkDim, 1f, k, g * qkDim, 1);
+            TypedRows.load(cv, cv.index(b, g, row, 0), cv.stride(3), vDim, 1f, v, g * vDim, 1);
         }
     }
 
     /** Writes {@code k}, {@code v} at position {@code p}; a ring forgets the position it overwrites. */
     private void store(int b, int p) {
         for (int g = 0; g < kvHeads; g++) {
-            System.arraycopy(k, g * qkDim, keys[b], keyOffset(p, g), qkDim);
-            System.arraycopy(v, g * vDim, values[b], valueOffset(p, g), vDim);
+            write(k, g * qkDim, qkDim, keys[b], keyOffset(p, g), keyFactor(b, g));
+            write(v, g * vDim, vDim, values[b], valueOffset(p, g), valueFactor(b, g));
         }
         length[b] = p + 1;
         if (ring && p - oldest[b] >= capacity) oldest[b] = p - capacity + 1;
+    }
+
+    /** Stores {@code n} values as the contract quantises them ({@link CacheTypes}): a cast, or fp8 saturating. */
+    private void write(float[] src, int srcOff, int n, Tensor store, int at, float factor) {
+        if (!store.type().isFp8()) {
+            TypedRows.store(src, srcOff, n, store, at, 1);
+            return;
+        }
+        byte[] bits = store.bits8();
+        for (int i = 0; i < n; i++) bits[at + i] = (byte) types.quantize(src[srcOff + i], factor);
     }
 
     /** The layer's projections of one token, once: Q, K, V (+ bias, + LoRA), then rotary at position p. */
@@ -295,23 +376,31 @@ public abstract class CpuKvCache implements KvCache {
 
     @Override
     public final Tensor presentKey() {
-        return present(keys, qkDim);
+        return present(keys, qkDim, types.keyDescale());
     }
 
     @Override
     public final Tensor presentValue() {
-        return present(values, vDim);
+        return present(values, vDim, types.valueDescale());
     }
 
-    private Tensor present(float[][] store, int dim) {
+    /** The held rows in the storage type, bits as stored (an fp8 tensor carries the cache's descale). */
+    private Tensor present(Tensor[] store, int dim, Descale descale) {
         int rows = 1;
         for (int b = 0; b < batch; b++) rows = Math.max(rows, length[b] - oldest[b]);
-        Tensor out = Tensor.zeros(batch, kvHeads, rows, dim);
+        ElementType type = types.storage();
+        Tensor out = type.isFp8() ? Tensor.zeros(type, descale, batch, kvHeads, rows, dim)
+                : Tensor.zeros(type, batch, kvHeads, rows, dim);
         for (int b = 0; b < batch; b++) {
             for (int j = oldest[b]; j < length[b]; j++) {
                 for (int g = 0; g < kvHeads; g++) {
                     int from = ((ring ? j % capacity : j) * kvHeads + g) * dim;
-                    System.arraycopy(store[b], from, out.data(), out.index(b, g, j - oldest[b], 0), dim);
+                    int to = out.index(b, g, j - oldest[b], 0);
+                    switch (type) {
+                        case FP32 -> System.arraycopy(store[b].data(), from, out.data(), to, dim);
+                        case FP16, BF16 -> System.arraycopy(store[b].bits16(), from, out.bits16(), to, dim);
+                        case FP8_E4M3, FP8_E5M2 -> System.arraycopy(store[b].bits8(), from, out.bits8(), to, dim);
+                    }
                 }
             }
         }

@@ -81,7 +81,7 @@ public final class TypedRows {
     }
 
     /** Round to nearest-even on the 16 bits dropped; NaN stays a quiet NaN (the rounding carry could make it inf). */
-    static short toBf16(float x) {
+    public static short toBf16(float x) {
         int bits = Float.floatToRawIntBits(x);
         if (Float.isNaN(x)) return (short) ((bits >>> 16) | 0x40);
         return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);

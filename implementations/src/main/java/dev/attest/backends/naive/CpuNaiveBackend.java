@@ -146,7 +146,8 @@ public final class CpuNaiveBackend extends CheckedBackend {
     /**
      * The KV cache the textbook way: each new query walks every cached position, asks whether it is visible
      * (causal with offset = past length, then the window), and runs the same three steps as {@link #attend}:
-     * logits, max-subtracted softmax, weighted sum. Fresh arrays per query; nothing clever.
+     * logits, max-subtracted softmax, weighted sum. Fresh arrays per query; nothing clever. Cached keys and values
+     * are read one element at a time, widened from the cache's storage type (times the fp8 descale).
      */
     private static final class NaiveCache extends CpuKvCache {
         NaiveCache(CacheSpec spec, LayerWeights weights) {
@@ -155,7 +156,6 @@ public final class CpuNaiveBackend extends CheckedBackend {
 
         @Override
         protected void attendToken(int b, int p, int first, float[] q, float[] o) {
-            float[] keys = keys(b), values = values(b);
             for (int h = 0; h < qHeads; h++) {
                 int kvh = h / group;                         // query head h reads kv head h / (Hq / Hkv)
                 float[] scores = new float[p + 1];
@@ -166,7 +166,7 @@ public final class CpuNaiveBackend extends CheckedBackend {
                     visible[j] = j >= first;                 // causal (j <= p) by the loop; window and eviction here
                     if (!visible[j]) continue;
                     float dot = 0f;
-                    for (int d = 0; d < qkDim; d++) dot += q[h * qkDim + d] * keys[keyOffset(j, kvh) + d];
+                    for (int d = 0; d < qkDim; d++) dot += q[h * qkDim + d] * key(b, j, kvh, d);
                     float s = dot * scale;
                     if (softcap != 0) s = (float) (softcap * Math.tanh(s / softcap));
                     scores[j] = s;
@@ -182,7 +182,7 @@ public final class CpuNaiveBackend extends CheckedBackend {
                 for (int d = 0; d < vDim; d++) {
                     float acc = 0f;
                     for (int j = 0; j <= p; j++) {
-                        if (visible[j]) acc += scores[j] / sum * values[valueOffset(j, kvh) + d];
+                        if (visible[j]) acc += scores[j] / sum * value(b, j, kvh, d);
                     }
                     o[h * vDim + d] = acc;
                 }

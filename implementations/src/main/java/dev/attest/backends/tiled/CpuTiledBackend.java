@@ -86,12 +86,12 @@ public final class CpuTiledBackend extends CheckedBackend {
     }
 
     /**
-     * Cache decode reuses cpu-batched's O(L x d) step (one pass over cached keys, one over values): a decode step
-     * is a single query row, where tiling buys nothing; prefill chunks are what the tiled kernel is for.
+     * A decode step is a single query row, where tiling buys nothing: {@link TiledDecodeCache} streams the cache
+     * once in its own element type, widening L1-sized blocks (prefill chunks are what the tiled kernel is for).
      */
     @Override
     protected KvCache createCache(CacheSpec spec, LayerWeights weights) {
-        return CpuBatchedBackend.newCache(spec, weights);
+        return new TiledDecodeCache(spec, weights);
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.attest.reference.Layout;
 import dev.attest.reference.Rotary;
 import dev.attest.reference.Window;
 import dev.attest.reference.cache.CacheSpec;
+import dev.attest.reference.cache.CacheTypes;
 import dev.attest.reference.cache.Eviction;
 import dev.attest.reference.cache.Padding;
 
@@ -28,14 +29,22 @@ import java.util.SplittableRandom;
  * @param ring       whether the cache is a ring buffer of capacity {@code window + 1 + ringSlack} that evicts
  * @param modelDim   0 for a core cache fed with Q, K, V; else the layer's dModel
  * @param rotaryDims 0 for no rotary, else the rotated features (layer only)
+ * @param types      the cache's element types: chunks and outputs, storage, fp8 descales (a layer cache is fp32)
  */
 public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, double softcap, int window,
                         boolean ring, int ringSlack, List<List<Integer>> splits, Padding padding, Values values,
                         long dataSeed, int modelDim, int outputDim, boolean biases, int rotaryDims, int loraRank,
-                        long weightSeed) {
+                        long weightSeed, CacheTypes types) {
 
     public CacheCase {
         splits = splits.stream().map(List::copyOf).toList();
+        if (modelDim > 0 || types == null) types = CacheTypes.FP32;
+    }
+
+    /** The same scenario in {@code newTypes} (a layer stays fp32). */
+    public CacheCase withTypes(CacheTypes newTypes) {
+        return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, splits, padding,
+                values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, newTypes);
     }
 
     public int batch() {
@@ -96,7 +105,7 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
         int capacity = ring ? window + 1 + ringSlack : Math.max(1, maxLength() + extraCapacity);
         Eviction eviction = ring ? Eviction.SLIDING_WINDOW : Eviction.NONE;
         return isLayer() ? CacheSpec.layer(layer(batch(), 1), capacity, eviction)
-                : CacheSpec.core(attention(batch(), 1), capacity, eviction);
+                : CacheSpec.core(attention(batch(), 1), capacity, eviction).withTypes(types);
     }
 
     /** The layer's weights (variance 1/fan-in, as {@link LayerCase}). */
@@ -125,32 +134,33 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
                 case SMALL_INTEGERS -> random.nextInt(-2, 3);
                 default -> (float) AttentionCase.gaussian(random);
             };
+            row[i] = (float) types.activations().round(row[i]);   // representable in the chunks' type
         }
         return row;
     }
 
     public CacheCase withSplits(List<List<Integer>> newSplits) {
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, newSplits,
-                padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed);
+                padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, types);
     }
 
     public CacheCase withDims(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim) {
         int rotary = rotaryDims > qkHeadDim ? 0 : rotaryDims;
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, splits, padding,
-                values, dataSeed, modelDim, outputDim, biases, rotary, loraRank, weightSeed);
+                values, dataSeed, modelDim, outputDim, biases, rotary, loraRank, weightSeed, types);
     }
 
     public CacheCase withOptions(double softcap, int window, boolean ring, int ringSlack, Padding padding,
                                  Values values) {
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring && window >= 0, ringSlack,
-                splits, padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed);
+                splits, padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, types);
     }
 
     /** The same scenario through the layer ({@code modelDim > 0}) or the core cache ({@code modelDim = 0}). */
     public CacheCase withLayer(int modelDim, int outputDim, boolean biases, int rotaryDims, int loraRank) {
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, splits, padding,
                 values, dataSeed, modelDim, modelDim > 0 ? Math.max(1, outputDim) : 0, modelDim > 0 && biases,
-                modelDim > 0 && rotaryDims <= qkHeadDim ? rotaryDims : 0, modelDim > 0 ? loraRank : 0, weightSeed);
+                modelDim > 0 && rotaryDims <= qkHeadDim ? rotaryDims : 0, modelDim > 0 ? loraRank : 0, weightSeed, types);
     }
 
     /** Every sequence as one prefill of its whole length. */
@@ -195,6 +205,7 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
         text.append(ring ? " ring=" + (window + 1 + ringSlack) : "");
         text.append(" splits=").append(splits);
         if (padding == Padding.LEFT) text.append(" left-padded");
+        if (!types.isFp32()) text.append(" types=").append(types);
         return text.append(" values=").append(values).append(" seeds=").append(dataSeed).append('/')
                 .append(weightSeed).toString();
     }

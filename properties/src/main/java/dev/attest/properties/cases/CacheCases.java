@@ -2,7 +2,11 @@ package dev.attest.properties.cases;
 
 import dev.attest.properties.engine.Arbitrary;
 import dev.attest.properties.engine.CaseRandom;
+import dev.attest.reference.Descale;
+import dev.attest.reference.ElementType;
+import dev.attest.reference.cache.CacheTypes;
 import dev.attest.reference.cache.Padding;
+import dev.attest.spi.TensorTypes;
 import dev.attest.spi.Capabilities;
 import dev.attest.spi.Feature;
 
@@ -10,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -24,29 +29,38 @@ import static dev.attest.spi.Feature.*;
  */
 public final class CacheCases implements Arbitrary<CacheCase> {
     private final Set<Feature> features;
+    /** The declared combinations a core cache can take (chunks and output in one type, K and V in one). */
+    private final List<TensorTypes> types;
     private final boolean layer;
     private final UnaryOperator<CacheCase> finish;
 
-    private CacheCases(Set<Feature> features, boolean layer, UnaryOperator<CacheCase> finish) {
+    private CacheCases(Set<Feature> features, List<TensorTypes> types, boolean layer, UnaryOperator<CacheCase> finish) {
         this.features = features;
+        this.types = layer ? List.of(TensorTypes.FP32) : types;
         this.layer = layer;
         this.finish = finish;
     }
 
+    private static List<TensorTypes> cacheShaped(Capabilities capabilities) {
+        return capabilities.types().stream().filter(TensorTypes::isCacheShaped).toList();
+    }
+
     /** Core cache scenarios (Q, K, V chunks) using what {@code capabilities} declares. */
     public static CacheCases core(Capabilities capabilities) {
-        return new CacheCases(Set.copyOf(capabilities.features()), false, UnaryOperator.identity());
+        return new CacheCases(Set.copyOf(capabilities.features()), cacheShaped(capabilities), false,
+                UnaryOperator.identity());
     }
 
     /** Layer cache scenarios (X chunks). */
     public static CacheCases layer(Capabilities capabilities) {
-        return new CacheCases(Set.copyOf(capabilities.features()), true, UnaryOperator.identity());
+        return new CacheCases(Set.copyOf(capabilities.features()), List.of(TensorTypes.FP32), true,
+                UnaryOperator.identity());
     }
 
     /** Applies {@code step} to every generated, edge and shrunk case: how a property forces what it is about. */
     public CacheCases finishing(UnaryOperator<CacheCase> step) {
         UnaryOperator<CacheCase> previous = finish;
-        return new CacheCases(features, layer, c -> step.apply(previous.apply(c)));
+        return new CacheCases(features, types, layer, c -> step.apply(previous.apply(c)));
     }
 
     private boolean allows(Feature f) {
@@ -70,7 +84,11 @@ public final class CacheCases implements Arbitrary<CacheCase> {
         Padding padding = random.nextInt(3) == 0 ? Padding.LEFT : Padding.RIGHT;
         Values values = random.nextInt(5) == 0 ? Values.SMALL_INTEGERS : Values.NORMAL;
         CacheCase c = new CacheCase(kvHeads * group, kvHeads, qk, v, softcap, window, ring, slack, splits, padding,
-                values, random.nextLong(), 0, 0, false, 0, 0, random.nextLong());
+                values, random.nextLong(), 0, 0, false, 0, 0, random.nextLong(), null);
+        if (!layer && types.size() > 1) {
+            c = c.withTypes(cacheTypes(types.get(random.nextInt(types.size())), kvHeads, random.nextBoolean(),
+                    random.nextLong()));
+        }
         if (layer) {
             int modelDim = 1 + random.nextInt(2 + size / 12);
             int rotary = allows(ROTARY) && qk >= 2 && random.nextInt(3) != 0 ? 2 * (1 + random.nextInt(qk / 2)) : 0;
@@ -79,6 +97,23 @@ public final class CacheCases implements Arbitrary<CacheCase> {
                     allows(LORA) && random.nextInt(4) == 0 ? 1 + random.nextInt(2) : 0);
         }
         return finish.apply(c);
+    }
+
+    /**
+     * The cache types of a declared combination. An fp8 cache gets descales that put the tokens' range (|x| up to
+     * about 4.5 for the kit's Gaussians) at a quarter to half of the format's largest value, one per kv head or one
+     * for the tensor: most values land on normal fp8 numbers, the largest few near the top, none saturate.
+     */
+    static CacheTypes cacheTypes(TensorTypes combination, int kvHeads, boolean perHead, long seed) {
+        ElementType storage = combination.key(), activations = combination.query();
+        if (!storage.isFp8()) return CacheTypes.of(activations, storage);
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] k = new float[perHead ? kvHeads : 1], v = new float[k.length];
+        for (int g = 0; g < k.length; g++) {
+            k[g] = (float) (9 * (1 + random.nextDouble()) / storage.maxFinite());
+            v[g] = (float) (9 * (1 + random.nextDouble()) / storage.maxFinite());
+        }
+        return CacheTypes.fp8(activations, storage, Descale.perHead(k), Descale.perHead(v));
     }
 
     /** A split of {@code length} tokens: a prefill of random size (sometimes in pieces), then mostly decodes. */
@@ -104,7 +139,7 @@ public final class CacheCases implements Arbitrary<CacheCase> {
     public List<CacheCase> edgeCases() {
         List<CacheCase> edges = new ArrayList<>();
         CacheCase one = new CacheCase(1, 1, 2, 2, 0, -1, false, 0, List.of(List.of(1)), Padding.RIGHT,
-                Values.SMALL_INTEGERS, 41, 0, 0, false, 0, 0, 42);
+                Values.SMALL_INTEGERS, 41, 0, 0, false, 0, 0, 42, null);
         edges.add(one);
         edges.add(one.withSplits(List.of(List.of(3, 1, 1))));
         // two query heads: sharing one kv head where GQA is declared
@@ -113,6 +148,11 @@ public final class CacheCases implements Arbitrary<CacheCase> {
         if (allows(SLIDING_WINDOW)) {
             edges.add(one.withSplits(List.of(List.of(2, 1, 1, 1, 1))).withOptions(0, 2, allows(KV_CACHE_RING), 0,
                     Padding.RIGHT, Values.NORMAL));
+        }
+        // each declared cache type once, on prefill-then-decode: a cache that stores or reads a type wrongly
+        for (TensorTypes t : types) {
+            if (!t.isFp32()) edges.add(one.withSplits(List.of(List.of(3, 1, 1))).withDims(2, allows(GROUPED_QUERY_HEADS) ? 1 : 2, 4, 4)
+                    .withOptions(0, -1, false, 0, Padding.RIGHT, Values.NORMAL).withTypes(cacheTypes(t, 1, false, 43)));
         }
         List<CacheCase> finished = new ArrayList<>();
         for (CacheCase edge : edges) {
@@ -156,6 +196,10 @@ public final class CacheCases implements Arbitrary<CacheCase> {
         for (Values simpler : c.values().simpler()) {
             out.add(c.withOptions(c.softcap(), c.window(), c.ring(), c.ringSlack(), c.padding(), simpler));
         }
+        if (!c.types().isFp32() && types.contains(TensorTypes.FP32)) out.add(c.withTypes(CacheTypes.FP32));
+        if (c.types().keyDescale() != null && !c.types().keyDescale().perTensor()) {
+            out.add(c.withTypes(cacheTypes(TensorTypes.of(c.types()), c.kvHeads(), false, c.dataSeed())));
+        }
         if (c.qHeads() > c.kvHeads()) out.add(c.withDims(c.kvHeads(), c.kvHeads(), c.qkHeadDim(), c.vHeadDim()));
         if (c.kvHeads() > 1) out.add(c.withDims(c.qHeads() / c.kvHeads(), 1, c.qkHeadDim(), c.vHeadDim()));
         if (c.qkHeadDim() > Math.max(1, c.rotaryDims())) out.add(c.withDims(c.qHeads(), c.kvHeads(), c.qkHeadDim() - 1, c.vHeadDim()));
@@ -191,6 +235,7 @@ public final class CacheCases implements Arbitrary<CacheCase> {
     public List<String> classify(CacheCase c) {
         List<String> labels = new ArrayList<>();
         if (c.batch() > 1) labels.add("batch");
+        if (!c.types().isFp32()) labels.add("types " + TensorTypes.of(c.types()));
         if (c.padding() == Padding.LEFT) labels.add("left-padded");
         if (c.window() >= 0) labels.add(c.ring() ? "ring" : "window");
         if (c.rotaryDims() > 0) labels.add("rotary");

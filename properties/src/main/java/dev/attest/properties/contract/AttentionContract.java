@@ -853,6 +853,12 @@ public abstract class AttentionContract {
         property(Clause.S9, cacheCases(), c -> {
             CacheRun chunked = new CacheRun(backend(), c, 0).playAll(0);
             CacheRun once = new CacheRun(backend(), c.asOnePrefill(), 0).playAll(0);
+            for (Tensor present : List.of(chunked.cache.presentKey(), chunked.cache.presentValue())) {
+                if (present.type() != c.types().storage()) {
+                    fail("present_key/present_value are not in the cache's storage type", "cache", c.types().toString(),
+                            "but present is", present.type().toString());
+                }
+            }
             Bitwise.requireIdentical("cached keys differ from those of one prefill", once.cache.presentKey(),
                     chunked.cache.presentKey());
             Bitwise.requireIdentical("cached values differ from those of one prefill", once.cache.presentValue(),
@@ -1053,7 +1059,7 @@ public abstract class AttentionContract {
             int[] sizes = new int[c.batch()];
             sizes[full] = 1;
             Chunk chunk = run.chunk(sizes, 0);
-            Tensor out = Tensor.zeros(chunk.outputShape(run.spec));
+            Tensor out = Tensor.zeros(run.spec.types().activations(), chunk.outputShape(run.spec));
             requireRefused(run, "appending to sequence " + full + " of a full cache", "capacity",
                     () -> run.cache.append(chunk, out));
         });
@@ -1076,21 +1082,30 @@ public abstract class AttentionContract {
             int batch = c.batch(), hq = c.qHeads(), hkv = c.kvHeads(), dqk = c.qkHeadDim(), dv = c.vHeadDim();
             int[] ones = new int[batch];
             java.util.Arrays.fill(ones, 1);
-            Tensor out = Tensor.zeros(batch, hq, 1, dv);
-            Chunk wide = new Chunk(Tensor.zeros(batch, hq, 1, dqk + 1), Tensor.zeros(batch, hkv, 1, dqk + 1),
-                    Tensor.zeros(batch, hkv, 1, dv), null, ones, Padding.RIGHT);
+            ElementType act = run.spec.types().activations();
+            Tensor out = Tensor.zeros(act, batch, hq, 1, dv);
+            Chunk wide = new Chunk(Tensor.zeros(act, batch, hq, 1, dqk + 1), Tensor.zeros(act, batch, hkv, 1, dqk + 1),
+                    Tensor.zeros(act, batch, hkv, 1, dv), null, ones, Padding.RIGHT);
             requireRefused(run, "a chunk of the wrong width", "Dqk", () -> run.cache.append(wide, out));
             int[] more = new int[batch + 1];
             java.util.Arrays.fill(more, 1);
-            Chunk extra = new Chunk(Tensor.zeros(batch + 1, hq, 1, dqk), Tensor.zeros(batch + 1, hkv, 1, dqk),
-                    Tensor.zeros(batch + 1, hkv, 1, dv), null, more, Padding.RIGHT);
+            Chunk extra = new Chunk(Tensor.zeros(act, batch + 1, hq, 1, dqk), Tensor.zeros(act, batch + 1, hkv, 1, dqk),
+                    Tensor.zeros(act, batch + 1, hkv, 1, dv), null, more, Padding.RIGHT);
             requireRefused(run, "a chunk of the wrong batch", "B", () -> run.cache.append(extra,
-                    Tensor.zeros(batch + 1, hq, 1, dv)));
+                    Tensor.zeros(act, batch + 1, hq, 1, dv)));
+            // a chunk and an output in another element type than the cache's activations: refused, naming both
+            ElementType wrong = act == ElementType.FP32 ? ElementType.BF16 : ElementType.FP32;
+            Chunk retyped = new Chunk(Tensor.zeros(wrong, batch, hq, 1, dqk), Tensor.zeros(wrong, batch, hkv, 1, dqk),
+                    Tensor.zeros(wrong, batch, hkv, 1, dv), null, ones, Padding.RIGHT);
+            requireRefused(run, "a " + wrong + " chunk for a " + act + " cache", wrong.token(),
+                    () -> run.cache.append(retyped, out));
+            requireRefused(run, "a " + wrong + " output for a " + act + " cache", wrong.token(),
+                    () -> run.cache.append(run.chunk(ones, 0), Tensor.zeros(wrong, batch, hq, 1, dv)));
             Chunk layerChunk = new Chunk(null, null, null, Tensor.zeros(batch, 1, 2), ones, Padding.RIGHT);
             requireRefused(run, "a layer chunk for a core cache", "layer", () -> run.cache.append(layerChunk, out));
             Chunk good = run.chunk(ones, 0);
             requireRefused(run, "an output of the wrong shape", "shape", () -> run.cache.append(good,
-                    Tensor.zeros(batch, hq, 2, dv)));
+                    Tensor.zeros(act, batch, hq, 2, dv)));
             int[] before = run.cache.lengths();
             int[] negative = before.clone();
             negative[0] = -1;

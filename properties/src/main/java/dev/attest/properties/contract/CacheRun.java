@@ -4,11 +4,14 @@ import dev.attest.oracle.CacheOracle;
 import dev.attest.properties.cases.CacheCase;
 import dev.attest.properties.judge.Expectation;
 import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.Descale;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerWeights;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.cache.CacheSpec;
+import dev.attest.reference.cache.CacheTypes;
 import dev.attest.reference.cache.Chunk;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Feature;
@@ -46,6 +49,7 @@ final class CacheRun {
         this.spec = recipe.cacheSpec(extraCapacity);
         this.weights = recipe.isLayer() ? recipe.weights() : null;
         Declared.require(backend, Feature.requiredBy(spec), recipe);
+        Declared.requireTypes(backend, dev.attest.spi.TensorTypes.of(spec.types()), recipe);
         this.cache = recipe.isLayer() ? backend.openLayerCache(spec, weights) : backend.openCache(spec);
         for (int b = 0; b < recipe.batch(); b++) {
             tokens.add(new ArrayList<>());
@@ -67,11 +71,12 @@ final class CacheRun {
         int batch = recipe.batch(), hq = recipe.qHeads(), hkv = recipe.kvHeads();
         int dqk = recipe.qkHeadDim(), dv = recipe.vHeadDim();
         Tensor x = null, q = null, k = null, v = null;
+        ElementType act = spec.types().activations();
         if (recipe.isLayer()) x = Tensor.zeros(batch, n, recipe.modelDim()).fill(Float.NaN);
         else {
-            q = Tensor.zeros(batch, hq, n, dqk).fill(Float.NaN);
-            k = Tensor.zeros(batch, hkv, n, dqk).fill(Float.NaN);
-            v = Tensor.zeros(batch, hkv, n, dv).fill(Float.NaN);
+            q = Tensor.zeros(act, batch, hq, n, dqk).fill(Float.NaN);
+            k = Tensor.zeros(act, batch, hkv, n, dqk).fill(Float.NaN);
+            v = Tensor.zeros(act, batch, hkv, n, dv).fill(Float.NaN);
         }
         Chunk shape = new Chunk(q, k, v, x, sizes, recipe.padding());
         for (int b = 0; b < batch; b++) {
@@ -96,7 +101,7 @@ final class CacheRun {
     Tensor append(int[] sizes, int stream) {
         Chunk chunk = chunk(sizes, stream);
         if (chunk == null) return null;
-        Tensor out = Tensor.zeros(chunk.outputShape(spec)).fill(Float.NaN);
+        Tensor out = Tensor.zeros(spec.types().activations(), chunk.outputShape(spec)).fill(Float.NaN);
         cache.append(chunk, out);
         for (int b = 0; b < recipe.batch(); b++) {
             int start = tokens.get(b).size();
@@ -150,7 +155,7 @@ final class CacheRun {
             return y;
         }
         int hq = recipe.qHeads(), dv = recipe.vHeadDim();
-        Tensor o = Tensor.zeros(1, hq, t, dv);
+        Tensor o = Tensor.zeros(spec.types().activations(), 1, hq, t, dv);   // the values are of that type already
         for (int p = 0; p < t; p++)
             for (int h = 0; h < hq; h++) for (int d = 0; d < dv; d++) o.set(rows.get(p)[h * dv + d], 0, h, p, d);
         return o;
@@ -170,15 +175,32 @@ final class CacheRun {
         List<float[]> rows = tokens.get(b);
         int t = rows.size(), hq = recipe.qHeads(), hkv = recipe.kvHeads();
         int dqk = recipe.qkHeadDim(), dv = recipe.vHeadDim();
-        Tensor q = Tensor.zeros(1, hq, t, dqk), k = Tensor.zeros(1, hkv, t, dqk), v = Tensor.zeros(1, hkv, t, dv);
+        CacheTypes types = spec.types();
+        Tensor q = Tensor.zeros(types.activations(), 1, hq, t, dqk);
+        Tensor k = stored(types, types.keyDescale(), b, hkv, t, dqk), v = stored(types, types.valueDescale(), b, hkv, t, dv);
         for (int p = 0; p < t; p++) {
             float[] token = rows.get(p);
             int at = 0;
             for (int h = 0; h < hq; h++) for (int d = 0; d < dqk; d++) q.set(token[at++], 0, h, p, d);
-            for (int g = 0; g < hkv; g++) for (int d = 0; d < dqk; d++) k.set(token[at++], 0, g, p, d);
-            for (int g = 0; g < hkv; g++) for (int d = 0; d < dv; d++) v.set(token[at++], 0, g, p, d);
+            for (int g = 0; g < hkv; g++) {
+                for (int d = 0; d < dqk; d++) k.setBits(types.quantize(token[at++], types.keyFactor(b, g)), 0, g, p, d);
+            }
+            for (int g = 0; g < hkv; g++) {
+                for (int d = 0; d < dv; d++) v.setBits(types.quantize(token[at++], types.valueFactor(b, g)), 0, g, p, d);
+            }
         }
         return CacheOracle.fullPass(spec, q, k, v);
+    }
+
+    /**
+     * K or V of sequence b as the cache must hold them: (1, Hkv, T, D) in the storage type, each value quantised as
+     * {@link CacheTypes} says, with sequence b's descales: what the full pass attends to.
+     */
+    private static Tensor stored(CacheTypes types, Descale descale, int b, int hkv, int t, int d) {
+        if (descale == null) return Tensor.zeros(types.storage(), 1, hkv, t, d);
+        float[] factors = new float[hkv];
+        for (int g = 0; g < hkv; g++) factors[g] = descale.factor(b, g);
+        return Tensor.zeros(types.storage(), Descale.perHead(factors), 1, hkv, t, d);
     }
 
     LayerProblem fullLayerPass(int b) {

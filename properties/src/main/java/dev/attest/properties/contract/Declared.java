@@ -25,4 +25,12 @@ final class Declared {
                     + ", which this property needs (it would be given " + given + ")");
         }
     }
+
+    /** Aborts with {@code unsupported:} unless {@code backend} declares the element types {@code needed}. */
+    static void requireTypes(AttentionBackend backend, dev.attest.spi.TensorTypes needed, Object given) {
+        if (!backend.capabilities().supports(needed)) {
+            Assumptions.abort("unsupported: " + backend.name() + " does not declare element types " + needed
+                    + " (it would be given " + given + ")");
+        }
+    }
 }

@@ -25,10 +25,18 @@ import static dev.attest.reference.InvalidProblemException.requirePositive;
  *                  for a core attention cache fed with Q, K, V
  * @param capacity  the most tokens per sequence the cache holds (with {@link Eviction#SLIDING_WINDOW}: at a time)
  * @param eviction  what happens when a sequence reaches {@code capacity}
+ * @param types     the chunks' and outputs' element type and the type keys and values are stored in
+ *                  ({@link CacheTypes}: fp32 throughout unless said otherwise; a layer cache is fp32)
  */
-public record CacheSpec(AttentionSpec attention, LayerSpec layer, int capacity, Eviction eviction) {
+public record CacheSpec(AttentionSpec attention, LayerSpec layer, int capacity, Eviction eviction, CacheTypes types) {
+
+    /** An fp32 cache. */
+    public CacheSpec(AttentionSpec attention, LayerSpec layer, int capacity, Eviction eviction) {
+        this(attention, layer, capacity, eviction, CacheTypes.FP32);
+    }
 
     public CacheSpec {
+        require(types != null, "a cache needs its element types (CacheTypes.FP32 for fp32)");
         require(attention != null, "a cache needs a core attention spec");
         require(eviction != null, "a cache needs an eviction policy (NONE or SLIDING_WINDOW)");
         requirePositive("cache capacity", capacity);
@@ -40,6 +48,12 @@ public record CacheSpec(AttentionSpec attention, LayerSpec layer, int capacity, 
             require(!layer.crossAttention(), "a KV cache serves self-attention; the layer has a cross-attention "
                     + "memory of width %d", layer.memoryDim());
         }
+        require(layer == null || types.isFp32(), "a layer cache is fp32 (the layer takes fp32 weights and inputs); "
+                + "this one asks for %s", types);
+        if (attention != null) {
+            requireDescaleFits("k_descale", types.keyDescale(), attention);
+            requireDescaleFits("v_descale", types.valueDescale(), attention);
+        }
         if (eviction == Eviction.SLIDING_WINDOW) {
             Window w = attention.window();
             require(w != null && w.left() != Window.UNBOUNDED,
@@ -47,6 +61,19 @@ public record CacheSpec(AttentionSpec attention, LayerSpec layer, int capacity, 
             require(capacity >= w.left() + 1, "a ring buffer of capacity %d cannot hold a window of %d keys "
                     + "(left extent %d + the query's own key)", capacity, w.left() + 1, w.left());
         }
+    }
+
+    private static void requireDescaleFits(String name, dev.attest.reference.Descale d, AttentionSpec a) {
+        if (d == null) return;
+        require(d.batches() == 1 || d.batches() == a.batch(), "%s has %d batches; the cache has B = %d (give 1 or B)",
+                name, d.batches(), a.batch());
+        require(d.heads() == 1 || d.heads() == a.kvHeads(), "%s has %d heads; the cache has Hkv = %d (give 1 or Hkv)",
+                name, d.heads(), a.kvHeads());
+    }
+
+    /** The same cache holding {@code newTypes}. */
+    public CacheSpec withTypes(CacheTypes newTypes) {
+        return new CacheSpec(attention, layer, capacity, eviction, newTypes);
     }
 
     /** A core attention cache fed with Q, K, V chunks. */
@@ -76,6 +103,6 @@ public record CacheSpec(AttentionSpec attention, LayerSpec layer, int capacity, 
     @Override
     public String toString() {
         return (layer != null ? layer.toString() : attention.toString()) + " cache=" + capacity
-                + (eviction == Eviction.NONE ? "" : " ring");
+                + (eviction == Eviction.NONE ? "" : " ring") + (types.isFp32() ? "" : " " + types);
     }
 }

@@ -70,10 +70,17 @@ public record Chunk(Tensor query, Tensor key, Tensor value, Tensor input, int[] 
 
     /** Checks the chunk against a cache spec, naming the tensor, the axis and both values. */
     public void requireMatches(CacheSpec spec) {
-        if (matches(spec)) return;                    // the allocation-free path a decode step takes
+        if (matches(spec) && typesMatch(spec)) return;   // the allocation-free path a decode step takes
         AttentionSpec a = spec.attention();
         require(isLayer() == spec.isLayer(), "a %s chunk was given to a %s cache", isLayer() ? "layer (X)" : "core (Q, K, V)",
                 spec.isLayer() ? "layer" : "core");
+        dev.attest.reference.ElementType want = spec.types().activations();
+        Tensor[] tensors = isLayer() ? new Tensor[]{input} : new Tensor[]{query, key, value};
+        String[] names = isLayer() ? new String[]{"X"} : new String[]{"Q", "K", "V"};
+        for (int i = 0; i < tensors.length; i++) {
+            require(tensors[i].type() == want, "chunk %s is %s but the cache takes %s chunks (%s)", names[i],
+                    tensors[i].type(), want, spec.types());
+        }
         require(lengths.length == a.batch(), "chunk lengths have %d entries but batch B = %d", lengths.length, a.batch());
         int n = width();
         if (isLayer()) {
@@ -84,6 +91,12 @@ public record Chunk(Tensor query, Tensor key, Tensor value, Tensor input, int[] 
             axes("K", key, new int[]{a.batch(), a.kvHeads(), n, a.qkHeadDim()}, new String[]{"B", "Hkv", "n", "Dqk"});
             axes("V", value, new int[]{a.batch(), a.kvHeads(), n, a.vHeadDim()}, new String[]{"B", "Hkv", "n", "Dv"});
         }
+    }
+
+    private boolean typesMatch(CacheSpec spec) {
+        dev.attest.reference.ElementType want = spec.types().activations();
+        return isLayer() ? input.type() == want
+                : query.type() == want && key.type() == want && value.type() == want;
     }
 
     /** True when every shape agrees with {@code spec} (no message built, nothing allocated). */

@@ -1,0 +1,92 @@
+package dev.attest.backends.tiled;
+
+import dev.attest.backends.cache.CpuKvCache;
+import dev.attest.backends.kernels.DecodeKernels;
+import dev.attest.backends.kernels.TileKernels;
+import dev.attest.reference.LayerWeights;
+import dev.attest.reference.Tensor;
+import dev.attest.reference.cache.CacheSpec;
+
+import java.util.Arrays;
+
+/**
+ * cpu-tiled's decode step, over a cache stored in fp32, fp16, bf16 or fp8. A step is one query row per head against
+ * every cached key: it reads the whole cache once and does two flops per element, so it is bound by memory
+ * bandwidth, and the narrower the cache the faster it runs. Keys (then values) are widened block by block into an
+ * L1-sized fp32 scratch, straight from the cache's own bits, and every head of a kv group reads the block from there.
+ *
+ * <pre>
+ *   1. logits   s_hj = (q_h . k_j) * (k_descale_g * scale), softcapped      one pass over the keys, in blocks
+ *   2. softmax  p_hj = exp(s_hj - max_h), l_h = sum_j p_hj                   (TileKernels.onlineSoftmax, one tile)
+ *   3. output   o_h  = v_descale_g * (sum_j p_hj v_j) / l_h                  one pass over the values, in blocks
+ * </pre>
+ * The fp8 descales are constant per (sequence, kv head), so they scale the logit and the finished sum instead of
+ * every element. Steady state allocates nothing: the logit buffer grows by doubling.
+ */
+final class TiledDecodeCache extends CpuKvCache {
+    /** Widened rows per block: 4096 floats (16 KB) stay in L1 beside the query and the output. */
+    private static final int BLOCK_FLOATS = 4096;
+
+    private final int blockSlots;
+    private final float[] keyBlock, valueBlock, m, alpha, l;
+    private float[] p = new float[0];
+
+    TiledDecodeCache(CacheSpec spec, LayerWeights weights) {
+        super(spec, weights);
+        blockSlots = Math.max(1, BLOCK_FLOATS / (kvHeads * Math.max(qkDim, vDim)));
+        keyBlock = new float[blockSlots * kvHeads * qkDim];
+        valueBlock = new float[blockSlots * kvHeads * vDim];
+        m = new float[qHeads];
+        alpha = new float[qHeads];
+        l = new float[qHeads * TileKernels.SUM_LANES];
+    }
+
+    @Override
+    protected void attendToken(int b, int pos, int first, float[] q, float[] o) {
+        int count = pos - first + 1;
+        int lds = (count + TileKernels.COL_BLOCK - 1) / TileKernels.COL_BLOCK * TileKernels.COL_BLOCK;
+        if (p.length < qHeads * lds) p = new float[Math.max(qHeads * lds, 2 * p.length)];
+        Tensor keys = keyStore(b), values = valueStore(b);
+        int keyRow = kvHeads * qkDim, valueRow = kvHeads * vDim;
+
+        // 1. logits, one pass over the keys
+        for (int j = first; j <= pos; ) {
+            int n = Math.min(blockSlots, contiguousSlots(j, pos));
+            DecodeKernels.widen(keys, keyOffset(j, 0), n * keyRow, keyBlock, 0);
+            for (int s = 0; s < n; s++) {
+                for (int h = 0; h < qHeads; h++) {
+                    int g = h / group;                       // query head h reads kv head h / (Hq / Hkv)
+                    float logit = DecodeKernels.dot(q, h * qkDim, keyBlock, s * keyRow + g * qkDim, qkDim)
+                            * (keyFactor(b, g) * scale);
+                    if (softcap != 0) logit = (float) (softcap * Math.tanh(logit / softcap));
+                    p[h * lds + j + s - first] = logit;
+                }
+            }
+            j += n;
+        }
+
+        // 2. max-subtracted exponentials and their sums, every head as one row of a tile
+        Arrays.fill(m, Float.NEGATIVE_INFINITY);
+        Arrays.fill(l, 0f);
+        TileKernels.onlineSoftmax(p, lds, qHeads, count, lds, 1f, m, alpha, l);
+
+        // 3. o_h = sum_j p_hj v_j, one pass over the values, then the descale and the one division
+        Arrays.fill(o, 0, qHeads * vDim, 0f);
+        for (int j = first; j <= pos; ) {
+            int n = Math.min(blockSlots, contiguousSlots(j, pos));
+            DecodeKernels.widen(values, valueOffset(j, 0), n * valueRow, valueBlock, 0);
+            for (int s = 0; s < n; s++) {
+                for (int h = 0; h < qHeads; h++) {
+                    TileKernels.axpy(p[h * lds + j + s - first], valueBlock, s * valueRow + h / group * vDim, o,
+                            h * vDim, vDim);
+                }
+            }
+            j += n;
+        }
+        for (int h = 0; h < qHeads; h++) {
+            float descale = valueFactor(b, h / group);
+            if (descale != 1f) TileKernels.scale(o, h * vDim, vDim, descale);
+            TileKernels.divide(o, h * vDim, o, h * vDim, vDim, TileKernels.rowSum(l, h));
+        }
+    }
+}
