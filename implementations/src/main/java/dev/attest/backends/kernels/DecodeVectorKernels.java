@@ -4,7 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -47,17 +46,19 @@ final class DecodeVectorKernels {
 
     /**
      * E4M3 S.EEEE.MMM: a normal value moves its exponent and mantissa into fp32's fields and rebiases (+120); a
-     * subnormal (E = 0) is M x 2^-9; S.1111.111 is NaN; the sign goes back on last.
+     * subnormal (E = 0) is M x 2^-9; S.1111.111 is NaN; the sign goes back on last. Every choice is a blend of int
+     * lanes under an int mask (a mask cast to float lanes is not intrinsified everywhere and would box).
      */
     static int widenE4m3(byte[] x, int off, int n, float[] dst, int dstOff) {
         int i = 0;
         for (; i + L <= n; i += L) {
             IntVector b = ints(ByteVector.fromArray(B, x, off + i));
             IntVector mag = b.and(0x7f);
-            FloatVector normal = mag.lanewise(VectorOperators.LSHL, 20).add(120 << 23).reinterpretAsFloats();
-            FloatVector sub = ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-9f);
-            FloatVector v = normal.blend(sub, mag.lt(8).cast(F)).blend(Float.NaN, mag.eq(0x7f).cast(F));
-            sign(v, b.and(0x80).lanewise(VectorOperators.LSHL, 24)).intoArray(dst, dstOff + i);
+            IntVector normal = mag.lanewise(VectorOperators.LSHL, 20).add(120 << 23);
+            IntVector sub = (IntVector) ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-9f)
+                    .reinterpretAsInts();
+            IntVector bits = normal.blend(sub, mag.lt(8)).blend(0x7fc00000, mag.eq(0x7f));
+            bits.or(b.and(0x80).lanewise(VectorOperators.LSHL, 24)).reinterpretAsFloats().intoArray(dst, dstOff + i);
         }
         return i;
     }
@@ -71,19 +72,15 @@ final class DecodeVectorKernels {
         for (; i + L <= n; i += L) {
             IntVector b = ints(ByteVector.fromArray(B, x, off + i));
             IntVector mag = b.and(0x7f);
-            FloatVector normal = mag.lanewise(VectorOperators.LSHL, 21).add(112 << 23).reinterpretAsFloats();
-            FloatVector sub = ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-16f);
-            VectorMask<Float> special = mag.compare(VectorOperators.GE, 0x7c).cast(F);
-            FloatVector v = normal.blend(sub, mag.lt(4).cast(F))
-                    .blend(Float.POSITIVE_INFINITY, special)
-                    .blend(Float.NaN, mag.compare(VectorOperators.GT, 0x7c).cast(F));
-            sign(v, b.and(0x80).lanewise(VectorOperators.LSHL, 24)).intoArray(dst, dstOff + i);
+            IntVector normal = mag.lanewise(VectorOperators.LSHL, 21).add(112 << 23);
+            IntVector sub = (IntVector) ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-16f)
+                    .reinterpretAsInts();
+            IntVector bits = normal.blend(sub, mag.lt(4))
+                    .blend(0x7f800000, mag.eq(0x7c))
+                    .blend(0x7fc00000, mag.compare(VectorOperators.GT, 0x7c));
+            bits.or(b.and(0x80).lanewise(VectorOperators.LSHL, 24)).reinterpretAsFloats().intoArray(dst, dstOff + i);
         }
         return i;
-    }
-
-    private static FloatVector sign(FloatVector magnitude, IntVector signBit) {
-        return ((IntVector) magnitude.reinterpretAsInts()).or(signBit).reinterpretAsFloats();
     }
 
     static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
