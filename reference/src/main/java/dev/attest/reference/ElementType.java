@@ -145,6 +145,13 @@ public enum ElementType {
         return sign | (e + bias) << mantissaBits | mantissa;
     }
 
+    /** The type named by {@code token} ({@link #token()}), or an {@link InvalidProblemException} listing the names. */
+    public static ElementType ofToken(String token) {
+        for (ElementType t : values()) if (t.token().equals(token)) return t;
+        throw new InvalidProblemException("unknown element type '" + token + "'; known: fp32, fp16, bf16, fp8_e4m3, "
+                + "fp8_e5m2");
+    }
+
     /** The name used in files and messages: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2. */
     public String token() {
         return name().toLowerCase(Locale.ROOT);

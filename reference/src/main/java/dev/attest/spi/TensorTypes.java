@@ -62,6 +62,24 @@ public record TensorTypes(ElementType query, ElementType key, ElementType value,
         return equals(FP32);
     }
 
+    /** The combination {@link #toString()} wrote: "bf16", or "q=bf16 k=fp8_e4m3 v=fp8_e4m3 out=bf16". */
+    public static TensorTypes parse(String text) {
+        if (!text.contains("=")) return uniform(ElementType.ofToken(text.trim()));
+        java.util.Map<String, ElementType> named = new java.util.HashMap<>();
+        for (String part : text.trim().split("\\s+")) {
+            String[] kv = part.split("=", 2);
+            if (kv.length != 2 || !List.of("q", "k", "v", "out").contains(kv[0]) || named.containsKey(kv[0])) {
+                throw new dev.attest.reference.InvalidProblemException("element types '" + text + "': '" + part
+                        + "' is not one of q=, k=, v=, out= (each once)");
+            }
+            named.put(kv[0], ElementType.ofToken(kv[1]));
+        }
+        if (named.size() != 4) {
+            throw new dev.attest.reference.InvalidProblemException("element types '" + text + "' need q=, k=, v= and out=");
+        }
+        return new TensorTypes(named.get("q"), named.get("k"), named.get("v"), named.get("out"));
+    }
+
     /** "bf16" when uniform, else "q=bf16 k=fp8_e4m3 v=fp8_e4m3 out=bf16". */
     @Override
     public String toString() {

@@ -2,15 +2,15 @@ package dev.attest.reports;
 
 import dev.attest.properties.judge.Expectation;
 import dev.attest.reference.AttentionProblem;
-import dev.attest.reference.Layout;
 import dev.attest.reference.Tensor;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.ConfigInfo;
 import dev.attest.spi.AttentionBackend;
 
 /**
- * Error of a backend against the oracle on one configuration, judged by the tolerance model (k = 2, as for the
- * core outputs in the properties): max-abs, relative RMS, and error / allowance.
+ * Error of a backend against the oracle on one configuration in its element types, judged by the tolerance model
+ * (k = 2, as for the core outputs in the properties): max-abs, relative RMS, ulps of the output type, and
+ * error / allowance.
  */
 public final class Accuracy {
     /** The tolerance factor of core outputs (DESIGN.md "Precision and tolerances"). */
@@ -23,10 +23,10 @@ public final class Accuracy {
     public static AccuracyResult measure(AttentionBackend backend, ConfigInfo config) {
         AttentionProblem problem = Workloads.problem(config, DATA_SEED);
         Expectation expectation = Expectation.attention(problem, backend.capabilities().precision(), K);
-        Tensor out = problem.allocateOutput(Layout.BHSD);
+        Tensor out = Workloads.output(config, problem);
         backend.attention(problem, out);
         Expectation.Comparison c = expectation.compare(out);
-        return new AccuracyResult(backend.name(), config.name(), c.maxAbsError(), c.relativeRms(), c.baselineError(),
-                c.allowance(), c.ratio(), c.passes());
+        return new AccuracyResult(backend.name(), config.name(), config.types(), c.maxAbsError(), c.relativeRms(),
+                c.ulpError(), c.baselineError(), c.allowance(), c.ratio(), c.passes());
     }
 }

@@ -12,19 +12,32 @@ import java.util.Locale;
  * on 2 cores; {@code full} measures more shapes for longer; {@code tiny} exists for Attest's own tests.
  */
 public enum Profile {
-    QUICK(20, List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
+    QUICK(20, withPrecisions(List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
             config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
-            config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false)),
+            config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false)), precisions()),
             new int[]{64, 128, 256, 512}, new BenchSettings(null, "avgt", 1, 3, 300, 3, 300, 1)),
-    FULL(100, List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
+    FULL(100, withPrecisions(List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
             config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
             config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false),
             config("mha-b1-h8-s128-d64", "accuracy", 1, 8, 8, 128, 64, false),
-            config("gqa-b1-h8-kv4-s200-d64-causal", "accuracy", 1, 8, 4, 200, 64, true)),
+            config("gqa-b1-h8-kv4-s200-d64-causal", "accuracy", 1, 8, 4, 200, 64, true)), precisions()),
             new int[]{64, 128, 256, 512, 1024}, new BenchSettings(null, "avgt", 2, 3, 500, 5, 500, 1)),
-    TINY(5, List.of(config("tiny-b1-h2-s8-d4", "accuracy", 1, 2, 2, 8, 4, false),
+    TINY(5, withPrecisions(List.of(config("tiny-b1-h2-s8-d4", "accuracy", 1, 2, 2, 8, 4, false),
             config("tiny-b1-h2-kv1-s12-d8-causal", "accuracy", 1, 2, 1, 12, 8, true)),
+            List.of(dev.attest.spi.TensorTypes.withCache(dev.attest.reference.ElementType.BF16,
+                    dev.attest.reference.ElementType.FP8_E4M3))),
             new int[]{8, 16, 32}, new BenchSettings(null, "avgt", 0, 1, 20, 2, 20, 1));
+
+    /**
+     * The element types every profile also measures its first accuracy shape in, so that the accuracy-against-latency
+     * chart shows what precision buys: bf16 and fp16 end to end, and bf16 over an fp8 (E4M3) KV cache.
+     */
+    private static List<dev.attest.spi.TensorTypes> precisions() {
+        return List.of(dev.attest.spi.TensorTypes.uniform(dev.attest.reference.ElementType.BF16),
+                dev.attest.spi.TensorTypes.uniform(dev.attest.reference.ElementType.FP16),
+                dev.attest.spi.TensorTypes.withCache(dev.attest.reference.ElementType.BF16,
+                        dev.attest.reference.ElementType.FP8_E4M3));
+    }
 
     public final int tries;
     public final List<ConfigInfo> accuracyConfigs;
@@ -100,6 +113,18 @@ public enum Profile {
 
     static ConfigInfo config(String name, String kind, int b, int hq, int hkv, int s, int d, boolean causal) {
         long flops = 2L * b * hq * s * s * (d + d);
-        return new ConfigInfo(name, kind, b, hq, hkv, s, s, d, causal, flops);
+        return new ConfigInfo(name, kind, b, hq, hkv, s, s, d, causal, flops, "fp32");
+    }
+
+    /** The fp32 configs, then the first of them in each of {@code types} (named with a suffix: "-bf16", "-bf16-kv-fp8_e4m3"). */
+    private static List<ConfigInfo> withPrecisions(List<ConfigInfo> fp32, List<dev.attest.spi.TensorTypes> types) {
+        List<ConfigInfo> all = new ArrayList<>(fp32);
+        ConfigInfo c = fp32.getFirst();
+        for (dev.attest.spi.TensorTypes t : types) {
+            String suffix = t.query() == t.key() ? t.query().token() : t.query().token() + "-kv-" + t.key().token();
+            all.add(new ConfigInfo(c.name() + "-" + suffix, c.kind(), c.batch(), c.qHeads(), c.kvHeads(), c.qLength(),
+                    c.kvLength(), c.headDim(), c.causal(), c.flops(), t.toString()));
+        }
+        return List.copyOf(all);
     }
 }

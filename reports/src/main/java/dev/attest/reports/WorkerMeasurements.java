@@ -68,8 +68,7 @@ final class WorkerMeasurements {
 
     private static void smokeCall(AttentionBackend backend, ConfigInfo c) {
         AttentionProblem problem = Workloads.problem(c, Accuracy.DATA_SEED);
-        Tensor out = problem.allocateOutput(Layout.BHSD);
-        backend.attention(problem, out);
+        backend.attention(problem, Workloads.output(c, problem));
     }
 
     /** Runs items, turning what a backend throws into an issue of that item. */
@@ -86,9 +85,13 @@ final class WorkerMeasurements {
 
         /** Whether the workload needs a feature the backend does not declare (then said so as an issue). */
         boolean unsupported(String item, AttentionBackend b, ConfigInfo c) {
+            if (!b.capabilities().supports(c.tensorTypes())) {
+                issue(item, Status.UNSUPPORTED, "unsupported: " + b.name() + " does not declare element types "
+                        + c.types());
+                return true;
+            }
             AttentionProblem problem = Workloads.problem(c, Accuracy.DATA_SEED);
-            Set<Feature> missing = b.capabilities().missing(Feature.requiredBy(problem,
-                    problem.allocateOutput(Layout.BHSD)));
+            Set<Feature> missing = b.capabilities().missing(Feature.requiredBy(problem, Workloads.output(c, problem)));
             if (missing.isEmpty()) return false;
             issue(item, Status.UNSUPPORTED, "unsupported: " + b.name() + " does not declare " + missing);
             return true;

@@ -44,8 +44,8 @@ final class Fixtures {
         List<LatencyResult> latency = new ArrayList<>();
         int i = 0;
         for (var c : profile.accuracyConfigs) {
-            accuracy.add(new AccuracyResult("cpu-naive", c.name(), 1e-7 * (i + 1), 2e-8 * (i + 1), 1e-7, 4e-7, 0.25 * (i + 1) / 3, true));
-            accuracy.add(new AccuracyResult("cpu-batched", c.name(), 2e-7, 4e-8 * (i + 2), 1e-7, 4e-7, batchedRatio, batchedRatio <= 1));
+            accuracy.add(new AccuracyResult("cpu-naive", c.name(), c.types(), 1e-7 * (i + 1), 2e-8 * (i + 1), 1.0 + i, 1e-7, 4e-7, 0.25 * (i + 1) / 3, true));
+            accuracy.add(new AccuracyResult("cpu-batched", c.name(), c.types(), 2e-7, 4e-8 * (i + 2), 2.0, 1e-7, 4e-7, batchedRatio, batchedRatio <= 1));
             i++;
         }
         for (var c : profile.allConfigs()) {

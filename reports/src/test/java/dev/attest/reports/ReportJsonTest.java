@@ -39,8 +39,8 @@ class ReportJsonTest {
         java.util.List<dev.attest.reports.model.AccuracyResult> accuracy = new java.util.ArrayList<>(base.accuracy());
         var first = accuracy.getFirst();
         double inf = Double.POSITIVE_INFINITY;
-        accuracy.set(0, new dev.attest.reports.model.AccuracyResult(first.backend(), first.config(), inf, inf,
-                first.baselineError(), first.allowance(), inf, false));
+        accuracy.set(0, new dev.attest.reports.model.AccuracyResult(first.backend(), first.config(), first.types(), inf,
+                inf, inf, first.baselineError(), first.allowance(), inf, false));
         Report report = new Report(base.schemaVersion(), base.environment(), base.run(), base.backends(),
                 base.configs(), base.conformance(), accuracy, base.latency(), base.calibration(), base.kvCache(),
                 base.linearAttention()).canonical();

@@ -40,8 +40,9 @@ public class AttentionBench {
                     Thread.currentThread().getContextClassLoader()));
         }
         impl = Backends.byName(backend);
-        problem = Workloads.problem(ReportJson.MAPPER.readValue(config, ConfigInfo.class), 7);
-        out = problem.allocateOutput(Layout.BHSD);
+        ConfigInfo c = ReportJson.MAPPER.readValue(config, ConfigInfo.class);
+        problem = Workloads.problem(c, 7);
+        out = Workloads.output(c, problem);
     }
 
     @Benchmark

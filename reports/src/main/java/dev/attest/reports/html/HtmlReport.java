@@ -70,7 +70,8 @@ public final class HtmlReport {
         List<Analysis.Point> points = new ArrayList<>();
         for (AccuracyResult a : r.accuracy()) {
             LatencyResult l = latency.get(a.backend() + "\u0000" + a.config());
-            accuracyRows.add(new String[]{a.backend(), a.config(), sci(a.maxAbsError()), sci(a.relativeRms()),
+            accuracyRows.add(new String[]{a.backend(), a.config(), a.types(), sci(a.maxAbsError()), sci(a.relativeRms()),
+                    a.ulpError() == null ? "-" : ulps(a.ulpError()),
                     sci(a.baselineError()), sci(a.allowance()), fixed(a.errorOverAllowance()),
                     a.withinAllowance() ? "within" : "OUTSIDE", l == null ? "no figure" : ms(l.metric().score())});
             // an infinite error (a NaN or infinity where the oracle is finite) is in the table, not on a log axis
@@ -230,6 +231,11 @@ public final class HtmlReport {
 
     static String sci(double v) {
         return Double.isInfinite(v) ? (v > 0 ? "inf" : "-inf") : String.format(Locale.ROOT, "%.3g", v);
+    }
+
+    /** Ulps to one decimal (an fp32 kernel's few ulps and a bf16 one's fraction of one both read). */
+    static String ulps(double v) {
+        return Double.isInfinite(v) ? "inf" : String.format(Locale.ROOT, "%.1f", v);
     }
 
     static String fixed(double v) {
