@@ -45,6 +45,11 @@ final class Grid<T> {
         return flat;
     }
 
+    /** Replaces every element by {@code f} of it (null, a non-finite value, stays null). */
+    void replaceAll(java.util.function.UnaryOperator<T> f) {
+        data.replaceAll(x -> x == null ? null : f.apply(x));
+    }
+
     T get(int... idx) {
         return data.get(index(idx));
     }

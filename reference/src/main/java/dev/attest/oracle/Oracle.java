@@ -64,4 +64,9 @@ public final class Oracle {
     public static <T> OracleResult layer(LayerProblem p, Arithmetic<T> arithmetic) {
         return new Reference<>(arithmetic).layer(p).toResult(arithmetic::toDouble);
     }
+
+    /** The layer in any arithmetic with a typed kernel's {@code roundings} (activations stored in the output type). */
+    public static <T> OracleResult layer(LayerProblem p, Arithmetic<T> arithmetic, KernelRoundings roundings) {
+        return new Reference<>(arithmetic, roundings).layer(p).toResult(arithmetic::toDouble);
+    }
 }

@@ -152,7 +152,10 @@ final class Reference<T> {
      *   M -> K = M Wk + bk + (alpha/r)(M Ak) Bk -> heads -> rotary at keyPosition + j ----+-> core -> concat -> O Wo + bo
      *   M -> V = M Wv + bv + (alpha/r)(M Av) Bv -> heads ---------------------------------+
      * </pre>
-     * Intermediates stay in the arithmetic (a rounded arithmetic rounds each operation, nothing more).
+     * Intermediates stay in the arithmetic (a rounded arithmetic rounds each operation, nothing more). With typed
+     * {@link KernelRoundings} (a bf16 or fp16 layer's baseline) the activations are rounded to the output's type where
+     * a kernel stores them: the projected Q, K, V, the attention output before Wo (the core's output rounding) and
+     * the layer's output; weights are rounded to it before P.V as in the core.
      */
     Grid<T> layer(LayerProblem problem) {
         LayerSpec spec = problem.spec();
@@ -160,9 +163,9 @@ final class Reference<T> {
         LayerWeights w = problem.weights();
         Grid<T> x = Grid.of(problem.input(), ar);
         Grid<T> m = Grid.of(problem.keyValueSource(), ar);
-        Grid<T> qp = project(x, w.wq(), w.bq(), w.loraQ());
-        Grid<T> kp = project(m, w.wk(), w.bk(), w.loraK());
-        Grid<T> vp = project(m, w.wv(), w.bv(), w.loraV());
+        Grid<T> qp = stored(project(x, w.wq(), w.bq(), w.loraQ()));
+        Grid<T> kp = stored(project(m, w.wk(), w.bk(), w.loraK()));
+        Grid<T> vp = stored(project(m, w.wv(), w.bv(), w.loraV()));
         Grid<T> q = heads(qp, core.qHeads(), core.qkHeadDim());
         Grid<T> k = heads(kp, core.kvHeads(), core.qkHeadDim());
         Grid<T> v = heads(vp, core.kvHeads(), core.vHeadDim());
@@ -175,7 +178,13 @@ final class Reference<T> {
                 zeros(core.batch(), core.kvHeads(), core.kvLength(), core.vHeadDim()),
                 problem.mask(), problem.keyLengths()).maskView();
         Grid<T> o = attention(core, mask, q, k, v);
-        return project(concat(o), w.wo(), w.bo(), null);
+        return stored(project(concat(o), w.wo(), w.bo(), null));
+    }
+
+    /** An activation as a typed kernel stores it: rounded to the output's type (unchanged without one). */
+    private Grid<T> stored(Grid<T> activation) {
+        if (roundings.output() != null) activation.replaceAll(x -> round(x, roundings.output()));
+        return activation;
     }
 
     /** A zero tensor of the given shape without storage: every index reads one element (stride 0). */

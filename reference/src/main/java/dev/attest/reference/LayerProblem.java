@@ -33,8 +33,34 @@ public record LayerProblem(LayerSpec spec, LayerWeights weights, Tensor input, T
                         "key length of batch %d is %d, outside [0, Skv = %d]", b, keyLengths[b], core.kvLength());
             }
         }
+        ElementType type = input.type();
+        require(!type.isFp8(), "a layer is fp32, fp16 or bf16 throughout; X is %s", type);
+        requireType("memory", memory, type);
+        String[] names = {"Wq", "bq", "Wk", "bk", "Wv", "bv", "Wo", "bo"};
+        Tensor[] tensors = {weights.wq(), weights.bq(), weights.wk(), weights.bk(), weights.wv(), weights.bv(),
+                weights.wo(), weights.bo()};
+        for (int i = 0; i < names.length; i++) requireType(names[i], tensors[i], type);
+        String[] adapters = {"Q", "K", "V"};
+        LayerWeights.Lora[] loras = {weights.loraQ(), weights.loraK(), weights.loraV()};
+        for (int i = 0; i < loras.length; i++) {
+            if (loras[i] == null) continue;
+            requireType("LoRA A of " + adapters[i], loras[i].a(), type);
+            requireType("LoRA B of " + adapters[i], loras[i].b(), type);
+        }
         require(queryPosition >= 0 && keyPosition >= 0, "rotary positions must be >= 0, got query %d, key %d",
                 queryPosition, keyPosition);
+    }
+
+    private static void requireType(String name, Tensor t, ElementType type) {
+        if (t != null && t.type() != type) {
+            require(false, "%s is %s but X is %s: a layer takes one element type for its input, weights and output",
+                    name, t.type(), type);
+        }
+    }
+
+    /** The layer's element type: its input's, which its weights, memory and output share. */
+    public ElementType type() {
+        return input.type();
     }
 
     public LayerProblem(LayerSpec spec, LayerWeights weights, Tensor input, Tensor memory) {
@@ -70,11 +96,12 @@ public record LayerProblem(LayerSpec spec, LayerWeights weights, Tensor input, T
     }
 
     public Tensor allocateOutput() {
-        return Tensor.zeros(outputShape());
+        return Tensor.zeros(type(), outputShape());
     }
 
     public void requireOutput(Tensor out) {
         sequence("output", out, spec.core().batch(), spec.core().qLength(), spec.outputDim(), "Sq", "dOut");
+        requireType("output", out, type());
     }
 
     @Override

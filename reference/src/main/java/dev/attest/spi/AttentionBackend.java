@@ -44,7 +44,7 @@ public interface AttentionBackend {
 
     /** The multi-head layer: writes {@code out} with shape (B, Sq, dOut). */
     default void layer(LayerProblem problem, Tensor out) {
-        capabilities().requireAll(name(), Feature.requiredBy(problem));
+        capabilities().requireLayer(name(), problem);
         throw new IllegalStateException("backend " + name() + " declares LAYER but does not implement layer()");
     }
 

@@ -63,6 +63,16 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
         }
     }
 
+    /** Refuses a layer call this backend has not declared: a missing feature, or a layer type it does not take. */
+    public void requireLayer(String backend, dev.attest.reference.LayerProblem problem) {
+        requireAll(backend, Feature.requiredBy(problem));
+        TensorTypes asked = TensorTypes.uniform(problem.type());
+        if (!types.contains(asked)) {
+            throw new UnsupportedFeatureException("backend " + backend + " does not take a " + problem.type()
+                    + " layer (element types " + asked + "; it declares " + types + ")");
+        }
+    }
+
     /**
      * Refuses a KV cache this backend has not declared: a missing feature, or cache types whose combination (chunks
      * and outputs in the activation type, K and V in the storage type) it does not take.

@@ -45,7 +45,7 @@ public abstract class CheckedBackend implements AttentionBackend {
 
     @Override
     public final void layer(LayerProblem problem, Tensor out) {
-        capabilities.requireAll(name, Feature.requiredBy(problem));
+        capabilities.requireLayer(name, problem);
         problem.requireOutput(out);
         computeLayer(problem, out);
     }

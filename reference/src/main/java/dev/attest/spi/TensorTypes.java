@@ -58,6 +58,11 @@ public record TensorTypes(ElementType query, ElementType key, ElementType value,
         return List.of(query, key, value);
     }
 
+    /** fp16 or bf16 for every tensor: the types a layer takes besides fp32. */
+    public boolean isUniformHalf() {
+        return query == key && key == value && value == output && query.bits() == 16;
+    }
+
     public boolean isFp32() {
         return equals(FP32);
     }

@@ -190,8 +190,13 @@ public final class CpuNaiveBackend extends CheckedBackend {
         }
     }
 
+    /** A bf16 or fp16 layer: widened to fp32, computed as below, the output rounded once to its type. */
     @Override
     protected void computeLayer(LayerProblem problem, Tensor out) {
+        dev.attest.backends.kernels.WidenedLayer.run(problem, out, CpuNaiveBackend::layerFp32);
+    }
+
+    private static void layerFp32(LayerProblem problem, Tensor out) {
         LayerSpec spec = problem.spec();
         AttentionSpec core = spec.core();
         LayerWeights w = problem.weights();

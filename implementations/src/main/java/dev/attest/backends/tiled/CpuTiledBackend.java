@@ -96,7 +96,8 @@ public final class CpuTiledBackend extends CheckedBackend {
 
     @Override
     protected void computeLayer(LayerProblem problem, Tensor out) {
-        CpuBatchedBackend.layer(problem, out, this::attend);
+        // a bf16 or fp16 layer widened to fp32 once; its core then runs the fp32 tiles
+        dev.attest.backends.kernels.WidenedLayer.run(problem, out, (p, o) -> CpuBatchedBackend.layer(p, o, this::attend));
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package dev.attest.properties.cases;
 
+import dev.attest.reference.ElementType;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerSpec;
 import dev.attest.reference.LayerWeights;
@@ -42,8 +43,26 @@ public record LayerCase(AttentionCase core, int modelDim, int memoryDim, int out
         Tensor x = sequence(random, core.qLength(), modelDim);
         Tensor memory = memoryDim > 0 ? sequence(random, core.kvLength(), memoryDim) : null;
         AttentionCase.Masking masking = core.materializeMasking();
+        ElementType type = core.types().query();         // uniform: LayerCases draws fp32, fp16 or bf16 layers
+        if (type != ElementType.FP32) {
+            weights = new LayerWeights(typed(weights.wq(), type), typed(weights.bq(), type), typed(weights.wk(), type),
+                    typed(weights.bk(), type), typed(weights.wv(), type), typed(weights.bv(), type),
+                    typed(weights.wo(), type), typed(weights.bo(), type), typed(weights.loraQ(), type),
+                    typed(weights.loraK(), type), typed(weights.loraV(), type));
+            x = typed(x, type);
+            memory = typed(memory, type);
+        }
         return new LayerProblem(spec, weights, x, memory, masking.mask(), masking.keyLengths(), queryPosition,
                 keyPosition);
+    }
+
+    /** The drawn values stored in {@code type}, rounded to nearest: what the backend and the oracle both read. */
+    private static Tensor typed(Tensor t, ElementType type) {
+        return t == null ? null : t.to(type);
+    }
+
+    private static LayerWeights.Lora typed(LayerWeights.Lora lora, ElementType type) {
+        return lora == null ? null : new LayerWeights.Lora(typed(lora.a(), type), typed(lora.b(), type), lora.alpha());
     }
 
     private Tensor sequence(SplittableRandom random, int length, int width) {

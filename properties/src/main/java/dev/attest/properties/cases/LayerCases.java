@@ -30,8 +30,8 @@ public final class LayerCases implements Arbitrary<LayerCase> {
 
     /** Layer cases over core cases drawn by {@code core} (self-attention: Sq = Skv is forced). */
     public static LayerCases over(AttentionCases core) {
-        // the layer's weights and activations are fp32 here: low-precision layers are not part of the kit yet
-        return new LayerCases(core.without(STRIDED_LAYOUT).types(dev.attest.spi.TensorTypes::isFp32),
+        // a layer is in one type throughout (X, weights, output): fp32, or a declared uniform fp16 or bf16
+        return new LayerCases(core.without(STRIDED_LAYOUT).types(t -> t.isFp32() || t.isUniformHalf()),
                 UnaryOperator.identity());
     }
 

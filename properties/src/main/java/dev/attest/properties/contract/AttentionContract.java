@@ -1366,7 +1366,7 @@ public abstract class AttentionContract {
 
     private static LayerProblem withIdentityOutput(LayerProblem p) {
         int width = p.spec().concatWidth();
-        Tensor identity = Tensor.zeros(width, width);
+        Tensor identity = Tensor.zeros(p.type(), width, width);
         for (int i = 0; i < width; i++) identity.set(1f, i, i);
         LayerWeights w = p.weights();
         return new LayerProblem(p.spec(), new LayerWeights(w.wq(), w.bq(), w.wk(), w.bk(), w.wv(), w.bv(), identity,

@@ -99,8 +99,9 @@ public final class Expectation {
     /** The layer form of {@link #attention(AttentionProblem, AttentionProblem, Precision, double)}. */
     public static Expectation layer(LayerProblem exact, LayerProblem asRun, Precision precision, double k) {
         OracleResult oracle = Oracle.layer(exact);
-        return new Expectation("layer", oracle, (arithmetic, output) -> Oracle.layer(asRun, arithmetic),
-                maxAbsFinite(oracle.values()), k, precision);
+        // a bf16 or fp16 layer stores its activations (Q, K, V, the heads' output) in its type: the baseline does too
+        return new Expectation("layer", oracle, (arithmetic, output) -> Oracle.layer(asRun, arithmetic,
+                KernelRoundings.of(asRun.type(), output)), maxAbsFinite(oracle.values()), k, precision);
     }
 
     /**
