@@ -52,10 +52,14 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class CachePrecisionBenchmark {
-    static final int BATCH = 256, LENGTH = 256, HEADS = 8, DIM = 128;
+    static final int LENGTH = 256, HEADS = 8, DIM = 128;
 
     @Param({"fp32", "bf16", "fp8_e4m3", "fp8_e5m2"})
     public String storage;
+
+    /** Sequences: 256 makes the cache several times the LLC; {@code -p batch=4} (8 MiB in fp32) keeps it in cache. */
+    @Param({"256"})
+    public int batch;
 
     private KvCache cache;
     private Chunk next;
@@ -69,22 +73,22 @@ public class CachePrecisionBenchmark {
         // values in [-1, 1): a descale of 2/448 (E4M3) or 2/57344 (E5M2) puts them in the upper half of the format
         CacheTypes types = !stored.isFp8() ? CacheTypes.of(act, stored) : CacheTypes.fp8(act, stored,
                 Descale.of((float) (2 / stored.maxFinite())), Descale.of((float) (2 / stored.maxFinite())));
-        AttentionSpec step = AttentionSpec.builder().batch(BATCH).heads(HEADS, HEADS).headDim(DIM)
+        AttentionSpec step = AttentionSpec.builder().batch(batch).heads(HEADS, HEADS).headDim(DIM)
                 .causal(Alignment.TOP_LEFT).build();
         cache = new CpuTiledBackend().openCache(CacheSpec.core(step, LENGTH + 1, Eviction.NONE).withTypes(types));
         SplittableRandom random = new SplittableRandom(20261202);
         cache.append(Chunk.core(random(random, act, LENGTH), random(random, act, LENGTH), random(random, act, LENGTH)),
-                Tensor.zeros(act, BATCH, HEADS, LENGTH, DIM));
+                Tensor.zeros(act, batch, HEADS, LENGTH, DIM));
         next = Chunk.core(random(random, act, 1), random(random, act, 1), random(random, act, 1));
-        nextOut = Tensor.zeros(act, BATCH, HEADS, 1, DIM);
-        rollback = new int[BATCH];
+        nextOut = Tensor.zeros(act, batch, HEADS, 1, DIM);
+        rollback = new int[batch];
         java.util.Arrays.fill(rollback, LENGTH);
     }
 
-    private static Tensor random(SplittableRandom random, ElementType type, int length) {
-        Tensor t = Tensor.zeros(type, BATCH, HEADS, length, DIM);
+    private Tensor random(SplittableRandom random, ElementType type, int length) {
+        Tensor t = Tensor.zeros(type, batch, HEADS, length, DIM);
         int[] i = new int[4];
-        for (i[0] = 0; i[0] < BATCH; i[0]++)
+        for (i[0] = 0; i[0] < batch; i[0]++)
             for (i[1] = 0; i[1] < HEADS; i[1]++)
                 for (i[2] = 0; i[2] < length; i[2]++)
                     for (i[3] = 0; i[3] < DIM; i[3]++) t.set((float) (random.nextDouble() * 2 - 1), i);

@@ -38,6 +38,41 @@ public final class DecodeKernels {
         }
     }
 
+    /**
+     * {@code o[oOff + d] += sum_s p[pOff + s] * v[vOff + s * ldv + d]} for {@code d < width}: a weighted sum of
+     * {@code n} rows (s ascending for every d).
+     */
+    public static void weightedSum(float[] p, int pOff, float[] v, int vOff, int ldv, int n, float[] o, int oOff,
+                                   int width) {
+        int d = TileKernels.VECTOR ? DecodeVectorKernels.weightedSum(p, pOff, v, vOff, ldv, n, o, oOff, width) : 0;
+        for (; d < width; d++) {
+            float acc = o[oOff + d];
+            for (int s = 0; s < n; s++) acc += p[pOff + s] * v[vOff + s * ldv + d];
+            o[oOff + d] = acc;
+        }
+    }
+
+    /**
+     * Whether a bf16 cache of head dimensions {@code dims} can be read straight from its bits, widened in registers
+     * inside the dot product and the weighted sum: the Vector API is on and every dimension is whole vectors.
+     */
+    public static boolean fusedBf16(int... dims) {
+        if (!TileKernels.VECTOR) return false;
+        for (int d : dims) if (d % DecodeVectorKernels.lanes() != 0) return false;
+        return true;
+    }
+
+    /** {@link #dot} against bf16 bits; only where {@link #fusedBf16} holds. */
+    public static float dotBf16(float[] x, int xOff, short[] y, int yOff, int n) {
+        return DecodeVectorKernels.dotBf16(x, xOff, y, yOff, n);
+    }
+
+    /** {@link #weightedSum} over bf16 rows; only where {@link #fusedBf16} holds. */
+    public static void weightedSumBf16(float[] p, int pOff, short[] v, int vOff, int ldv, int n, float[] o, int oOff,
+                                       int width) {
+        DecodeVectorKernels.weightedSumBf16(p, pOff, v, vOff, ldv, n, o, oOff, width);
+    }
+
     /** {@code sum_i x[xOff + i] * y[yOff + i]} (lane partial sums, reduced, then the tail). */
     public static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
         if (TileKernels.VECTOR) return DecodeVectorKernels.dot(x, xOff, y, yOff, n);

@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API twins of {@link DecodeKernels}. Each widening loop converts whole vectors of L elements (L = 8 on AVX2,
  * 16 on AVX-512) and returns how many it did; the caller finishes the tail with the scalar decoder. The conversions
- * are bit manipulations that give exactly {@link dev.attest.reference.ElementType#decode}, with no float subnormal
- * on the way (a subnormal operand costs a microcode assist on many x86 cores).
+ * are bit manipulations that give exactly {@link dev.attest.reference.ElementType#decode}. An fp8 subnormal passes
+ * through an fp32 subnormal (a microcode assist on some Intel cores, rare: the descale keeps values near the top of
+ * the format).
  */
 final class DecodeVectorKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -45,47 +46,136 @@ final class DecodeVectorKernels {
     }
 
     /**
-     * E4M3 S.EEEE.MMM: a normal value moves its exponent and mantissa into fp32's fields and rebiases (+120); a
-     * subnormal (E = 0) is M x 2^-9; S.1111.111 is NaN; the sign goes back on last. Every choice is a blend of int
-     * lanes under an int mask (a mask cast to float lanes is not intrinsified everywhere and would box).
+     * E4M3 S.EEEE.MMM: exponent and mantissa moved into fp32's fields read as a float are the value times 2^-120,
+     * subnormals included (an fp8 subnormal lands on an fp32 subnormal, which the multiply makes normal again, exactly);
+     * S.1111.111 is NaN; the sign goes back on last. Ten lane operations per vector: on one AVX2 core this, not
+     * memory, bounds a decode step over an fp8 cache.
      */
     static int widenE4m3(byte[] x, int off, int n, float[] dst, int dstOff) {
         int i = 0;
         for (; i + L <= n; i += L) {
             IntVector b = ints(ByteVector.fromArray(B, x, off + i));
             IntVector mag = b.and(0x7f);
-            IntVector normal = mag.lanewise(VectorOperators.LSHL, 20).add(120 << 23);
-            IntVector sub = (IntVector) ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-9f)
-                    .reinterpretAsInts();
-            IntVector bits = normal.blend(sub, mag.lt(8)).blend(0x7fc00000, mag.eq(0x7f));
-            bits.or(b.and(0x80).lanewise(VectorOperators.LSHL, 24)).reinterpretAsFloats().intoArray(dst, dstOff + i);
+            IntVector bits = (IntVector) ((FloatVector) mag.lanewise(VectorOperators.LSHL, 20).reinterpretAsFloats())
+                    .mul(0x1p120f).reinterpretAsInts();
+            bits = bits.blend(0x7fc00000, mag.eq(0x7f));
+            bits.or(b.lanewise(VectorOperators.LSHL, 24).and(0x80000000)).reinterpretAsFloats()
+                    .intoArray(dst, dstOff + i);
         }
         return i;
     }
 
     /**
-     * E5M2 S.EEEEE.MM is binary16's top byte: normal values rebias by +112; a subnormal (E = 0) is M x 2^-16; E = 31
-     * is infinity (M = 0) or NaN.
+     * E5M2 S.EEEEE.MM is binary16's top byte: the same move into fp32's fields, times 2^112; E = 31 is infinity
+     * (M = 0) or NaN.
      */
     static int widenE5m2(byte[] x, int off, int n, float[] dst, int dstOff) {
         int i = 0;
         for (; i + L <= n; i += L) {
             IntVector b = ints(ByteVector.fromArray(B, x, off + i));
             IntVector mag = b.and(0x7f);
-            IntVector normal = mag.lanewise(VectorOperators.LSHL, 21).add(112 << 23);
-            IntVector sub = (IntVector) ((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-16f)
-                    .reinterpretAsInts();
-            IntVector bits = normal.blend(sub, mag.lt(4))
-                    .blend(0x7f800000, mag.eq(0x7c))
-                    .blend(0x7fc00000, mag.compare(VectorOperators.GT, 0x7c));
-            bits.or(b.and(0x80).lanewise(VectorOperators.LSHL, 24)).reinterpretAsFloats().intoArray(dst, dstOff + i);
+            IntVector bits = (IntVector) ((FloatVector) mag.lanewise(VectorOperators.LSHL, 21).reinterpretAsFloats())
+                    .mul(0x1p112f).reinterpretAsInts();
+            bits = bits.blend(mag.lanewise(VectorOperators.LSHL, 21).or(0x7f800000),
+                    mag.compare(VectorOperators.GE, 0x7c));
+            bits.or(b.lanewise(VectorOperators.LSHL, 24).and(0x80000000)).reinterpretAsFloats()
+                    .intoArray(dst, dstOff + i);
         }
         return i;
     }
 
-    static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
+    /**
+     * {@code o[oOff + d] += sum_s p[pOff + s] * v[vOff + s * ldv + d]}: four vectors of o held in registers across
+     * all {@code n} rows (four independent chains), instead of o loaded and stored once per row.
+     */
+    static int weightedSum(float[] p, int pOff, float[] v, int vOff, int ldv, int n, float[] o, int oOff, int width) {
+        int d = 0;
+        for (; d + 4 * L <= width; d += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, o, oOff + d), a1 = FloatVector.fromArray(F, o, oOff + d + L);
+            FloatVector a2 = FloatVector.fromArray(F, o, oOff + d + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, o, oOff + d + 3 * L);
+            for (int s = 0, row = vOff + d; s < n; s++, row += ldv) {
+                FloatVector b = FloatVector.broadcast(F, p[pOff + s]);
+                a0 = b.fma(FloatVector.fromArray(F, v, row), a0);
+                a1 = b.fma(FloatVector.fromArray(F, v, row + L), a1);
+                a2 = b.fma(FloatVector.fromArray(F, v, row + 2 * L), a2);
+                a3 = b.fma(FloatVector.fromArray(F, v, row + 3 * L), a3);
+            }
+            a0.intoArray(o, oOff + d);
+            a1.intoArray(o, oOff + d + L);
+            a2.intoArray(o, oOff + d + 2 * L);
+            a3.intoArray(o, oOff + d + 3 * L);
+        }
+        for (; d + L <= width; d += L) {
+            FloatVector a = FloatVector.fromArray(F, o, oOff + d);
+            for (int s = 0, row = vOff + d; s < n; s++, row += ldv) {
+                a = FloatVector.broadcast(F, p[pOff + s]).fma(FloatVector.fromArray(F, v, row), a);
+            }
+            a.intoArray(o, oOff + d);
+        }
+        return d;
+    }
+
+    private static FloatVector bf16(short[] x, int at) {
+        return ints(ShortVector.fromArray(S, x, at)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** {@link #dot} against bf16 bits, widened in registers (n a multiple of L; the caller checks). */
+    static float dotBf16(float[] x, int xOff, short[] y, int yOff, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            a0 = FloatVector.fromArray(F, x, xOff + i).fma(bf16(y, yOff + i), a0);
+            a1 = FloatVector.fromArray(F, x, xOff + i + L).fma(bf16(y, yOff + i + L), a1);
+            a2 = FloatVector.fromArray(F, x, xOff + i + 2 * L).fma(bf16(y, yOff + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(F, x, xOff + i + 3 * L).fma(bf16(y, yOff + i + 3 * L), a3);
+        }
+        FloatVector acc = a0.add(a1).add(a2.add(a3));
+        for (; i + L <= n; i += L) acc = FloatVector.fromArray(F, x, xOff + i).fma(bf16(y, yOff + i), acc);
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #weightedSum} over bf16 rows, widened in registers (width a multiple of L; the caller checks). */
+    static void weightedSumBf16(float[] p, int pOff, short[] v, int vOff, int ldv, int n, float[] o, int oOff,
+                                int width) {
+        int d = 0;
+        for (; d + 4 * L <= width; d += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, o, oOff + d), a1 = FloatVector.fromArray(F, o, oOff + d + L);
+            FloatVector a2 = FloatVector.fromArray(F, o, oOff + d + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, o, oOff + d + 3 * L);
+            for (int s = 0, row = vOff + d; s < n; s++, row += ldv) {
+                FloatVector b = FloatVector.broadcast(F, p[pOff + s]);
+                a0 = b.fma(bf16(v, row), a0);
+                a1 = b.fma(bf16(v, row + L), a1);
+                a2 = b.fma(bf16(v, row + 2 * L), a2);
+                a3 = b.fma(bf16(v, row + 3 * L), a3);
+            }
+            a0.intoArray(o, oOff + d);
+            a1.intoArray(o, oOff + d + L);
+            a2.intoArray(o, oOff + d + 2 * L);
+            a3.intoArray(o, oOff + d + 3 * L);
+        }
+        for (; d < width; d += L) {
+            FloatVector a = FloatVector.fromArray(F, o, oOff + d);
+            for (int s = 0, row = vOff + d; s < n; s++, row += ldv) a = FloatVector.broadcast(F, p[pOff + s]).fma(bf16(v, row), a);
+            a.intoArray(o, oOff + d);
+        }
+    }
+
+    static int lanes() {
+        return L;
+    }
+
+    static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            a0 = FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.fromArray(F, y, yOff + i), a0);
+            a1 = FloatVector.fromArray(F, x, xOff + i + L).fma(FloatVector.fromArray(F, y, yOff + i + L), a1);
+            a2 = FloatVector.fromArray(F, x, xOff + i + 2 * L).fma(FloatVector.fromArray(F, y, yOff + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(F, x, xOff + i + 3 * L).fma(FloatVector.fromArray(F, y, yOff + i + 3 * L), a3);
+        }
+        FloatVector acc = a0.add(a1).add(a2.add(a3));
         for (; i + L <= n; i += L) {
             acc = FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.fromArray(F, y, yOff + i), acc);
         }

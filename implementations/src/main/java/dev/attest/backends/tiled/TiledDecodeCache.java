@@ -3,6 +3,7 @@ package dev.attest.backends.tiled;
 import dev.attest.backends.cache.CpuKvCache;
 import dev.attest.backends.kernels.DecodeKernels;
 import dev.attest.backends.kernels.TileKernels;
+import dev.attest.reference.ElementType;
 import dev.attest.reference.LayerWeights;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.cache.CacheSpec;
@@ -28,12 +29,15 @@ final class TiledDecodeCache extends CpuKvCache {
     private static final int BLOCK_FLOATS = 4096;
 
     private final int blockSlots;
+    /** A bf16 cache of one query head per kv head is read straight from its bits (nothing to share a block with). */
+    private final boolean fusedBf16;
     private final float[] keyBlock, valueBlock, m, alpha, l;
     private float[] p = new float[0];
 
     TiledDecodeCache(CacheSpec spec, LayerWeights weights) {
         super(spec, weights);
         blockSlots = Math.max(1, BLOCK_FLOATS / (kvHeads * Math.max(qkDim, vDim)));
+        fusedBf16 = types.storage() == ElementType.BF16 && group == 1 && DecodeKernels.fusedBf16(qkDim, vDim);
         keyBlock = new float[blockSlots * kvHeads * qkDim];
         valueBlock = new float[blockSlots * kvHeads * vDim];
         m = new float[qHeads];
@@ -50,14 +54,18 @@ final class TiledDecodeCache extends CpuKvCache {
         int keyRow = kvHeads * qkDim, valueRow = kvHeads * vDim;
 
         // 1. logits, one pass over the keys
+        boolean inPlace = keys.type() == ElementType.FP32;   // fp32 rows are read where they are stored
         for (int j = first; j <= pos; ) {
             int n = Math.min(blockSlots, contiguousSlots(j, pos));
-            DecodeKernels.widen(keys, keyOffset(j, 0), n * keyRow, keyBlock, 0);
+            float[] block = inPlace ? keys.data() : keyBlock;
+            int base = inPlace ? keyOffset(j, 0) : 0;
+            if (!inPlace && !fusedBf16) DecodeKernels.widen(keys, keyOffset(j, 0), n * keyRow, keyBlock, 0);
             for (int s = 0; s < n; s++) {
                 for (int h = 0; h < qHeads; h++) {
                     int g = h / group;                       // query head h reads kv head h / (Hq / Hkv)
-                    float logit = DecodeKernels.dot(q, h * qkDim, keyBlock, s * keyRow + g * qkDim, qkDim)
-                            * (keyFactor(b, g) * scale);
+                    float dot = fusedBf16 ? DecodeKernels.dotBf16(q, h * qkDim, keys.bits16(), keyOffset(j + s, g), qkDim)
+                            : DecodeKernels.dot(q, h * qkDim, block, base + s * keyRow + g * qkDim, qkDim);
+                    float logit = dot * (keyFactor(b, g) * scale);
                     if (softcap != 0) logit = (float) (softcap * Math.tanh(logit / softcap));
                     p[h * lds + j + s - first] = logit;
                 }
@@ -70,16 +78,25 @@ final class TiledDecodeCache extends CpuKvCache {
         Arrays.fill(l, 0f);
         TileKernels.onlineSoftmax(p, lds, qHeads, count, lds, 1f, m, alpha, l);
 
-        // 3. o_h = sum_j p_hj v_j, one pass over the values, then the descale and the one division
+        // 3. o_h = sum_j p_hj v_j, one pass over the values (a block's rows summed in registers), then the descale
+        //    and the one division
         Arrays.fill(o, 0, qHeads * vDim, 0f);
         for (int j = first; j <= pos; ) {
             int n = Math.min(blockSlots, contiguousSlots(j, pos));
-            DecodeKernels.widen(values, valueOffset(j, 0), n * valueRow, valueBlock, 0);
-            for (int s = 0; s < n; s++) {
+            float[] block = inPlace ? values.data() : valueBlock;
+            int base = inPlace ? valueOffset(j, 0) : 0;
+            if (fusedBf16) {
                 for (int h = 0; h < qHeads; h++) {
-                    TileKernels.axpy(p[h * lds + j + s - first], valueBlock, s * valueRow + h / group * vDim, o,
-                            h * vDim, vDim);
+                    DecodeKernels.weightedSumBf16(p, h * lds + j - first, values.bits16(), valueOffset(j, h / group),
+                            valueRow, n, o, h * vDim, vDim);
                 }
+                j += n;
+                continue;
+            }
+            if (!inPlace) DecodeKernels.widen(values, valueOffset(j, 0), n * valueRow, valueBlock, 0);
+            for (int h = 0; h < qHeads; h++) {
+                DecodeKernels.weightedSum(p, h * lds + j - first, block, base + h / group * vDim, valueRow, n, o,
+                        h * vDim, vDim);
             }
             j += n;
         }

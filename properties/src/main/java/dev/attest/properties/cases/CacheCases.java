@@ -150,9 +150,13 @@ public final class CacheCases implements Arbitrary<CacheCase> {
                     Padding.RIGHT, Values.NORMAL));
         }
         // each declared cache type once, on prefill-then-decode: a cache that stores or reads a type wrongly
+        // (head dimension 16: whole vectors, where a kernel may take its widest path)
         for (TensorTypes t : types) {
-            if (!t.isFp32()) edges.add(one.withSplits(List.of(List.of(3, 1, 1))).withDims(2, allows(GROUPED_QUERY_HEADS) ? 1 : 2, 4, 4)
+            if (t.isFp32()) continue;
+            edges.add(one.withSplits(List.of(List.of(3, 1, 1))).withDims(2, allows(GROUPED_QUERY_HEADS) ? 1 : 2, 4, 4)
                     .withOptions(0, -1, false, 0, Padding.RIGHT, Values.NORMAL).withTypes(cacheTypes(t, 1, false, 43)));
+            edges.add(one.withSplits(List.of(List.of(2, 1))).withDims(1, 1, 16, 16)
+                    .withOptions(0, -1, false, 0, Padding.RIGHT, Values.NORMAL).withTypes(cacheTypes(t, 1, false, 44)));
         }
         List<CacheCase> finished = new ArrayList<>();
         for (CacheCase edge : edges) {
