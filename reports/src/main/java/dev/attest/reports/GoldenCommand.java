@@ -1,6 +1,7 @@
 package dev.attest.reports;
 
 import dev.attest.reports.golden.Golden;
+import dev.attest.reports.golden.GoldenExport;
 import dev.attest.reports.golden.GoldenException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +38,7 @@ public final class GoldenCommand implements Runnable {
 
         @Override
         public Integer call() {
-            int n = Golden.export(dir);
+            int n = GoldenExport.export(dir);
             spec.commandLine().getOut().println("attest: " + n + " golden cases written to " + dir);
             return AttestCli.OK;
         }
