@@ -66,10 +66,6 @@ public final class Npy {
             return descr;
         }
 
-        int itemSize() {
-            return itemSize;
-        }
-
         /** Held as a float[] (float32, float64 narrowed, bool as 0/1), else as raw bits. */
         boolean isFloat() {
             return this == FLOAT32 || this == FLOAT64 || this == BOOL;
@@ -304,14 +300,14 @@ public final class Npy {
     private static String unsupported(String descr) {
         String supported = Arrays.stream(Dtype.values()).map(Dtype::descr).reduce((a, b) -> a + ", " + b).orElse("");
         String hint = "";
-        if (descr.startsWith(">")) {
+        if (descr.startsWith(">") && descr.length() > 1) {
             hint = "; it is big-endian: save it with .astype('<" + descr.substring(1) + "')";
-        } else if (descr.equals("|V2")) {
-            hint = "; ml_dtypes' bfloat16 saves as |V2, which names no format: save a.view(numpy.uint16) (<u2) and"
-                    + " name bf16 in the case's \"types\"";
-        } else if (descr.equals("|V1")) {
-            hint = "; ml_dtypes' float8 types save as |V1, which names no format: save a.view(numpy.uint8) (|u1) and"
-                    + " name fp8_e4m3 or fp8_e5m2 in the case's \"types\"";
+        } else if (descr.matches("[|<]V2")) {
+            hint = "; ml_dtypes' bfloat16 saves as " + descr + ", which names no format: save a.view(numpy.uint16)"
+                    + " (<u2) and name bf16 in the case's \"types\"";
+        } else if (descr.matches("[|<]V1")) {
+            hint = "; ml_dtypes' float8 types save as " + descr + ", which names no format: save a.view(numpy.uint8)"
+                    + " (|u1) and name fp8_e4m3 or fp8_e5m2 in the case's \"types\"";
         }
         return "dtype " + descr + " is not supported (little-endian " + supported + ")" + hint;
     }
