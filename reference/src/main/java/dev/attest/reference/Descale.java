@@ -37,6 +37,27 @@ public record Descale(float[] factors, int batches, int heads) {
 
     public static final Descale ONE = of(1f);
 
+    /**
+     * The descale quantising code chooses for {@code values} (logical (B, H, ...)) stored in fp8 {@code type}: the
+     * largest magnitude of the tensor, or of each head, maps to half the format's largest value, so nothing
+     * saturates and the values use the format's range. An all-zero tensor or head gets 1.
+     */
+    public static Descale quantising(Tensor values, ElementType type, boolean perHead) {
+        require(type.isFp8(), "only fp8 tensors carry a descale; this one is %s", type);
+        double[] all = values.toDoubleArray();
+        int heads = values.dim(1), perHeadRow = (int) (values.size() / values.dim(0) / heads);
+        double[] amax = new double[perHead ? heads : 1];
+        for (int i = 0; i < all.length; i++) {
+            int h = perHead ? (i / perHeadRow) % heads : 0;
+            amax[h] = Math.max(amax[h], Math.abs(all[i]));
+        }
+        float[] factors = new float[amax.length];
+        for (int h = 0; h < amax.length; h++) {
+            factors[h] = amax[h] == 0 ? 1f : (float) (2 * amax[h] / type.maxFinite());
+        }
+        return new Descale(factors, 1, amax.length);
+    }
+
     public float factor(int b, int h) {
         return factors[(batches == 1 ? 0 : b) * heads + (heads == 1 ? 0 : h)];
     }

@@ -30,19 +30,24 @@ public enum Layout {
      */
     public Tensor allocate(ElementType type, Descale descale, int batch, int heads, int length, int headDim) {
         Descale placeholder = type.isFp8() ? Descale.ONE : null;
-        Tensor t = switch (this) {
-            case BHSD -> Tensor.zeros(type, placeholder, batch, heads, length, headDim);
-            case BSHD -> Tensor.zeros(type, placeholder, batch, length, heads, headDim).permute(0, 2, 1, 3);
-        };
-        return type.isFp8() ? t.withDescale(descale) : t;
+        return wrap(this == BHSD ? Tensor.zeros(type, placeholder, batch, heads, length, headDim)
+                : Tensor.zeros(type, placeholder, batch, length, heads, headDim), descale);
     }
 
     /** Views a row-major array in this layout as logical (B, H, S, D); the array is shared. */
     public Tensor wrap(float[] data, int batch, int heads, int length, int headDim) {
-        return switch (this) {
-            case BHSD -> Tensor.of(data, batch, heads, length, headDim);
-            case BSHD -> Tensor.of(data, batch, length, heads, headDim).permute(0, 2, 1, 3);
-        };
+        return wrap(this == BHSD ? Tensor.of(data, batch, heads, length, headDim)
+                : Tensor.of(data, batch, length, heads, headDim), null);
+    }
+
+    /**
+     * Views a row-major rank-4 tensor whose axes are this layout's ((B, S, H, D) for BSHD) as logical (B, H, S, D);
+     * the array is shared. An fp8 tensor gets {@code descale}, over the logical (B, H), whatever descale
+     * {@code stored} carried (a per-head descale cannot be attached before the head axis is known).
+     */
+    public Tensor wrap(Tensor stored, Descale descale) {
+        Tensor logical = this == BHSD ? stored : stored.permute(0, 2, 1, 3);
+        return stored.type().isFp8() ? logical.withDescale(descale) : logical;
     }
 
     /** The layout a logical (B, H, S, D) view has in memory, or {@code null} when it is neither dense layout. */

@@ -76,24 +76,10 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
      */
     private Tensor stored(Tensor drawn, ElementType type) {
         if (type == ElementType.FP32) return drawn;
-        Descale descale = type.isFp8() ? descaleFor(drawn, type) : null;
+        Descale descale = type.isFp8() ? Descale.quantising(drawn, type, perHeadDescale) : null;
         Tensor t = inputLayout.allocate(type, descale, drawn.dim(0), drawn.dim(1), drawn.dim(2), drawn.dim(3));
         t.copyFrom(drawn);
         return t;
-    }
-
-    private Descale descaleFor(Tensor drawn, ElementType type) {
-        double[] amax = new double[drawn.dim(1)];
-        for (int b = 0; b < drawn.dim(0); b++)
-            for (int h = 0; h < amax.length; h++)
-                for (int s = 0; s < drawn.dim(2); s++)
-                    for (int d = 0; d < drawn.dim(3); d++) amax[h] = Math.max(amax[h], Math.abs(drawn.get(b, h, s, d)));
-        if (!perHeadDescale) amax = new double[]{java.util.Arrays.stream(amax).max().orElse(0)};
-        float[] factors = new float[amax.length];
-        for (int h = 0; h < amax.length; h++) {
-            factors[h] = amax[h] == 0 ? 1f : (float) (2 * amax[h] / type.maxFinite());
-        }
-        return new Descale(factors, 1, amax.length);
     }
 
     /** The mask and key lengths of {@link #materialize()} alone (same seed, same values), for the layer. */

@@ -1,6 +1,9 @@
 package dev.attest.reports.golden;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.attest.reference.Alignment;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.InvalidProblemException;
@@ -25,11 +28,15 @@ import java.util.Set;
  * @param keyLengths per-batch count of valid keys (ONNX {@code nonpad_kv_seqlen}), or null
  * @param atol       absolute tolerance: |out - expected| <= atol + rtol * |expected|
  * @param source     where the expected outputs came from (free text)
+ * @param elementTypes the element types of the arrays and the descales of the fp8 ones (fields {@code "types"}
+ *                   and {@code "descales"}; {@link GoldenTypes#FP32} when the file has neither)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"name", "batch", "qHeads", "kvHeads", "qLength", "kvLength", "qkHeadDim", "vHeadDim", "scale",
+        "softcap", "causal", "layout", "keyLengths", "types", "descales", "atol", "rtol", "source"})
 public record GoldenCase(String name, int batch, int qHeads, int kvHeads, int qLength, int kvLength, int qkHeadDim,
                          int vHeadDim, Double scale, Double softcap, String causal, String layout, int[] keyLengths,
-                         double atol, double rtol, String source) {
+                         double atol, double rtol, String source, @JsonIgnore GoldenTypes elementTypes) {
     /** The arrays a case may hold; the first four are required. */
     public static final String Q = "q", K = "k", V = "v", OUT = "out", MASK = "attn_mask";
     static final List<String> ARRAYS = List.of(Q, K, V, OUT, MASK);
@@ -38,7 +45,36 @@ public record GoldenCase(String name, int batch, int qHeads, int kvHeads, int qL
     private static final Set<String> REQUIRED = Set.of("batch", "qHeads", "kvHeads", "qLength", "kvLength",
             "qkHeadDim", "vHeadDim", "atol", "rtol");
     private static final Set<String> KNOWN = Set.of("name", "batch", "qHeads", "kvHeads", "qLength", "kvLength",
-            "qkHeadDim", "vHeadDim", "scale", "softcap", "causal", "layout", "keyLengths", "atol", "rtol", "source");
+            "qkHeadDim", "vHeadDim", "scale", "softcap", "causal", "layout", "keyLengths", "types", "descales", "atol",
+            "rtol", "source");
+
+    public GoldenCase {
+        if (elementTypes == null) elementTypes = GoldenTypes.FP32;
+    }
+
+    /** An fp32 case (no {@code "types"}). */
+    public GoldenCase(String name, int batch, int qHeads, int kvHeads, int qLength, int kvLength, int qkHeadDim,
+                      int vHeadDim, Double scale, Double softcap, String causal, String layout, int[] keyLengths,
+                      double atol, double rtol, String source) {
+        this(name, batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap, causal, layout,
+                keyLengths, atol, rtol, source, GoldenTypes.FP32);
+    }
+
+    /** The same case with other types, tolerances and source (what export and converters fill in last). */
+    public GoldenCase with(GoldenTypes newTypes, double newAtol, double newRtol, String newSource) {
+        return new GoldenCase(name, batch, qHeads, kvHeads, qLength, kvLength, qkHeadDim, vHeadDim, scale, softcap,
+                causal, layout, keyLengths, newAtol, newRtol, newSource, newTypes);
+    }
+
+    @JsonProperty("types")
+    Map<String, String> typesJson() {
+        return elementTypes.typesJson();
+    }
+
+    @JsonProperty("descales")
+    Map<String, Object> descalesJson() {
+        return elementTypes.descalesJson();
+    }
 
     /** The case's storage layout. */
     public Layout storage() {
@@ -72,10 +108,21 @@ public record GoldenCase(String name, int batch, int qHeads, int kvHeads, int qL
         return storage() == Layout.BSHD ? new int[]{s[0], s[2], s[1], s[3]} : s;
     }
 
-    /** What {@link Npy} accepts for each array of this case (null for an array a case does not have). */
-    Npy.ShapeCheck shapeCheck(String array) {
+    /**
+     * What {@link Npy} accepts for each array of this case (null for an array a case does not have): the dtype its
+     * type is stored as ({@link GoldenTypes}), then its shape.
+     */
+    Npy.HeaderCheck headerCheck(String array) {
         if (!ARRAYS.contains(array)) return null;
         String file = name + ".json";
+        java.util.function.Function<long[], String> shapeCheck = shapeCheck(array, file);
+        return (dtype, shape) -> {
+            String refused = elementTypes.dtypeRefusal(array, dtype, file);
+            return refused != null ? refused : shapeCheck.apply(shape);
+        };
+    }
+
+    private java.util.function.Function<long[], String> shapeCheck(String array, String file) {
         if (array.equals(MASK)) {
             long[] full = {batch, qHeads, qLength, kvLength};
             return shape -> {
@@ -147,10 +194,12 @@ public record GoldenCase(String name, int batch, int qHeads, int kvHeads, int qL
                 keyLengths[i] = kl.get(i).intValue();
             }
         }
+        GoldenTypes types = GoldenTypes.parse(json.get("types"), json.get("descales"), file, dims.get("batch"),
+                Map.of(Q, dims.get("qHeads"), K, dims.get("kvHeads"), V, dims.get("kvHeads")));
         GoldenCase c = new GoldenCase(name, dims.get("batch"), dims.get("qHeads"), dims.get("kvHeads"),
                 dims.get("qLength"), dims.get("kvLength"), dims.get("qkHeadDim"), dims.get("vHeadDim"),
                 positive(json, file, "scale"), positive(json, file, "softcap"), causal, layout, keyLengths,
-                tolerance(json, file, "atol"), tolerance(json, file, "rtol"), text(json, file, "source"));
+                tolerance(json, file, "atol"), tolerance(json, file, "rtol"), text(json, file, "source"), types);
         for (String array : List.of(Q, K, V, OUT)) {
             long n = Arrays.stream(c.logicalShape(array)).asLongStream().reduce(1, Math::multiplyExact);
             if (n > MAX_TENSOR) {

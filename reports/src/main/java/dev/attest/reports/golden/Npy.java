@@ -20,13 +20,15 @@ import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
- * NumPy's .npy format (version 1.0 written; 1.0 to 3.0 read) for little-endian float32 arrays in C order, and .npz
- * (a zip of .npy files, as {@code numpy.savez} writes). float64 ({@code <f8}) is read and narrowed to float32;
- * bool ({@code |b1}) is read as 0 and 1.
+ * NumPy's .npy format (version 1.0 written; 1.0 to 3.0 read) for little-endian arrays in C order, and .npz (a zip of
+ * .npy files, as {@code numpy.savez} writes). The dtypes are those of golden files ({@link Dtype}): float32,
+ * float64 (read and narrowed to float32), bool (read as 0 and 1), and the raw bits of the low-precision formats:
+ * {@code <f2} (IEEE half, which NumPy knows), {@code <u2} (bf16 bits: NumPy has no bf16) and {@code |u1} (fp8
+ * bits). Which format a {@code <u2} or {@code |u1} array holds, the case's JSON says, not the file.
  *
- * <p>A file is untrusted input: before anything is allocated, the shape its header claims is checked against what
- * the caller expects and against the bytes the file holds, so a header claiming 10^10 elements is refused in
- * constant memory.
+ * <p>A file is untrusted input: before anything is allocated, the dtype and shape its header claims are checked
+ * against what the caller expects and against the bytes the file holds, so a header claiming 10^10 elements is
+ * refused in constant memory.
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -41,23 +43,128 @@ public final class Npy {
     private Npy() {
     }
 
-    /** An array: its shape and its values in C (row-major) order; {@code dtype} is the header's descr. */
-    public record Array(int[] shape, float[] data, String dtype) {
-        public Array {
-            long n = 1;
-            for (int d : shape) n *= d;
-            if (n != data.length) {
-                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values, not "
-                        + data.length);
-            }
+    /** The dtypes read and written, by their .npy {@code descr}; the three storage kinds are float, 16 and 8 bits. */
+    public enum Dtype {
+        FLOAT32("<f4", 4, "float32"),
+        FLOAT64("<f8", 8, "float64"),
+        BOOL("|b1", 1, "bool"),
+        FLOAT16("<f2", 2, "float16"),
+        UINT16("<u2", 2, "uint16"),
+        UINT8("|u1", 1, "uint8");
+
+        private final String descr;
+        private final int itemSize;
+        private final String numpyName;
+
+        Dtype(String descr, int itemSize, String numpyName) {
+            this.descr = descr;
+            this.itemSize = itemSize;
+            this.numpyName = numpyName;
         }
 
+        public String descr() {
+            return descr;
+        }
+
+        /** Held as a float[] (float32, float64 narrowed, bool as 0/1), else as raw bits. */
+        boolean isFloat() {
+            return this == FLOAT32 || this == FLOAT64 || this == BOOL;
+        }
+
+        /** "&lt;f2 (float16)": the descr with NumPy's name, for messages. */
+        public String describe() {
+            return descr + " (" + numpyName + ")";
+        }
+
+        static Dtype of(String descr) {
+            for (Dtype d : values()) if (d.descr.equals(descr)) return d;
+            return null;
+        }
+    }
+
+    /**
+     * An array: its shape, its dtype and its elements in C (row-major) order: values in a float[] for float32,
+     * float64 and bool; raw bits in a short[] for {@code <f2} and {@code <u2}, in a byte[] for {@code |u1}.
+     */
+    public static final class Array {
+        private final int[] shape;
+        private final Dtype dtype;
+        private final float[] floats;
+        private final short[] bits16;
+        private final byte[] bits8;
+
+        private Array(int[] shape, Dtype dtype, float[] floats, short[] bits16, byte[] bits8, int length) {
+            long n = 1;
+            for (int d : shape) n *= d;
+            if (n != length) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values, not "
+                        + length);
+            }
+            this.shape = shape.clone();
+            this.dtype = dtype;
+            this.floats = floats;
+            this.bits16 = bits16;
+            this.bits8 = bits8;
+        }
+
+        /** float32 values. */
         public Array(int[] shape, float[] data) {
-            this(shape, data, "<f4");
+            this(shape, data, Dtype.FLOAT32);
+        }
+
+        /** Values of a float dtype: float32, float64 (as read, narrowed) or bool (0 and 1). */
+        public Array(int[] shape, float[] data, Dtype dtype) {
+            this(shape, requireFloat(dtype), data, null, null, data.length);
+        }
+
+        /** Raw 16-bit elements: {@code <f2} (fp16 bits) or {@code <u2} (bf16 bits). */
+        public static Array ofBits(int[] shape, short[] bits, Dtype dtype) {
+            if (dtype != Dtype.FLOAT16 && dtype != Dtype.UINT16) throw new IllegalArgumentException(dtype + " is not 16-bit");
+            return new Array(shape, dtype, null, bits, null, bits.length);
+        }
+
+        /** Raw 8-bit elements ({@code |u1}: fp8 bits). */
+        public static Array ofBits(int[] shape, byte[] bits) {
+            return new Array(shape, Dtype.UINT8, null, null, bits, bits.length);
+        }
+
+        private static Dtype requireFloat(Dtype dtype) {
+            if (!dtype.isFloat()) throw new IllegalArgumentException(dtype + " is held as bits, not floats");
+            return dtype;
+        }
+
+        public int[] shape() {
+            return shape.clone();
+        }
+
+        public Dtype dtype() {
+            return dtype;
         }
 
         public boolean isBool() {
-            return dtype.equals("|b1");
+            return dtype == Dtype.BOOL;
+        }
+
+        /** The values of a float32, float64 or bool array (shared, not copied). */
+        public float[] data() {
+            if (floats == null) throw new IllegalStateException("a " + dtype.descr + " array holds bits: bits16()/bits8()");
+            return floats;
+        }
+
+        /** The raw bits of a {@code <f2} or {@code <u2} array (shared). */
+        public short[] bits16() {
+            if (bits16 == null) throw new IllegalStateException("a " + dtype.descr + " array holds no 16-bit elements");
+            return bits16;
+        }
+
+        /** The raw bits of a {@code |u1} array (shared). */
+        public byte[] bits8() {
+            if (bits8 == null) throw new IllegalStateException("a " + dtype.descr + " array holds no 8-bit elements");
+            return bits8;
+        }
+
+        int length() {
+            return floats != null ? floats.length : bits16 != null ? bits16.length : bits8.length;
         }
     }
 
@@ -69,31 +176,38 @@ public final class Npy {
     }
 
     /**
-     * What the caller accepts for an array's shape: returns null when {@code shape} is acceptable, else why not
-     * (checked before the data is read or allocated).
+     * What the caller accepts for an array: returns null when its dtype and shape are acceptable, else why not
+     * (checked from the header, before the data is read or allocated).
      */
-    public interface ShapeCheck extends Function<long[], String> {
-        ShapeCheck ANY = shape -> null;
+    @FunctionalInterface
+    public interface HeaderCheck {
+        HeaderCheck ANY = (dtype, shape) -> null;
+
+        String refusal(Dtype dtype, long[] shape);
     }
 
+    /** Float arrays are written as float32 (a float64 array was narrowed when read), the others as they are. */
     public static byte[] write(Array a) {
         StringBuilder shape = new StringBuilder("(");
-        for (int d : a.shape()) shape.append(d).append(", ");
-        if (a.shape().length > 1) shape.setLength(shape.length() - 2);
-        else if (a.shape().length == 1) shape.setLength(shape.length() - 1);
+        for (int d : a.shape) shape.append(d).append(", ");
+        if (a.shape.length > 1) shape.setLength(shape.length() - 2);
+        else if (a.shape.length == 1) shape.setLength(shape.length() - 1);
         shape.append(')');
-        boolean bool = a.isBool();
-        String dict = "{'descr': '" + (bool ? "|b1" : "<f4") + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        Dtype dtype = a.dtype == Dtype.FLOAT64 ? Dtype.FLOAT32 : a.dtype;
+        String dict = "{'descr': '" + dtype.descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
         int pad = (64 - unpadded % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
-        ByteBuffer buf = ByteBuffer.allocate(MAGIC.length + 4 + header.length() + (bool ? 1 : 4) * a.data().length)
+        ByteBuffer buf = ByteBuffer.allocate(MAGIC.length + 4 + header.length() + dtype.itemSize * a.length())
                 .order(ByteOrder.LITTLE_ENDIAN);
         buf.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
         buf.put(header.getBytes(StandardCharsets.US_ASCII));
-        for (float f : a.data()) {
-            if (bool) buf.put((byte) (f != 0 ? 1 : 0));
-            else buf.putFloat(f);
+        switch (dtype) {
+            case BOOL -> { for (float f : a.floats) buf.put((byte) (f != 0 ? 1 : 0)); }
+            case FLOAT32 -> { for (float f : a.floats) buf.putFloat(f); }
+            case FLOAT16, UINT16 -> { for (short s : a.bits16) buf.putShort(s); }
+            case UINT8 -> buf.put(a.bits8);
+            default -> throw new IllegalStateException(dtype.descr);
         }
         return buf.array();
     }
@@ -101,7 +215,7 @@ public final class Npy {
     /** Reads one .npy held in memory. */
     public static Array read(byte[] bytes, String name) throws FormatException {
         try {
-            return read(new java.io.ByteArrayInputStream(bytes), bytes.length, name, ShapeCheck.ANY);
+            return read(new java.io.ByteArrayInputStream(bytes), bytes.length, name, HeaderCheck.ANY);
         } catch (FormatException e) {
             throw e;
         } catch (IOException e) {
@@ -110,10 +224,10 @@ public final class Npy {
     }
 
     /**
-     * Reads one .npy from {@code in}, which holds {@code size} bytes: header first, then, once its shape passed
+     * Reads one .npy from {@code in}, which holds {@code size} bytes: header first, then, once its dtype and shape passed
      * {@code check} and fits in {@code size}, exactly the data it claims.
      */
-    static Array read(InputStream in, long size, String name, ShapeCheck check) throws IOException {
+    static Array read(InputStream in, long size, String name, HeaderCheck check) throws IOException {
         byte[] magic = in.readNBytes(MAGIC.length + 2);
         if (magic.length < MAGIC.length + 2 || !Arrays.equals(Arrays.copyOf(magic, MAGIC.length), MAGIC)) {
             throw new FormatException(name + ": not a .npy file (no \\x93NUMPY magic)");
@@ -137,14 +251,8 @@ public final class Npy {
             throw new FormatException(name + ": malformed .npy header " + header.strip());
         }
         if (fortran.group(1).equals("True")) throw new FormatException(name + ": Fortran order is not supported");
-        String dtype = descr.group(1);
-        int itemSize = switch (dtype) {
-            case "<f4" -> 4;
-            case "<f8" -> 8;
-            case "|b1" -> 1;
-            default -> throw new FormatException(name + ": dtype " + dtype + " is not supported (little-endian"
-                    + " float32 '<f4', float64 '<f8' or bool '|b1')");
-        };
+        Dtype dtype = Dtype.of(descr.group(1));
+        if (dtype == null) throw new FormatException(name + ": " + unsupported(descr.group(1)));
         long[] shape = parseShape(shapeM.group(1), name);
         long n = 1;
         for (long d : shape) {
@@ -154,27 +262,54 @@ public final class Npy {
             }
             n *= d;
         }
-        String refused = check.apply(shape);
+        String refused = check.refusal(dtype, shape);
         if (refused != null) throw new FormatException(name + ": " + refused);
-        long dataBytes = n * itemSize, available = size - prefix - headerLength;
+        long dataBytes = n * dtype.itemSize, available = size - prefix - headerLength;
         if (available < dataBytes) {
-            throw new FormatException(name + ": truncated: shape " + Arrays.toString(shape) + " of " + dtype
+            throw new FormatException(name + ": truncated: shape " + Arrays.toString(shape) + " of " + dtype.descr
                     + " needs " + dataBytes + " data bytes, the file holds " + available);
         }
         byte[] raw = in.readNBytes((int) dataBytes);
         if (raw.length < dataBytes) {
             throw new FormatException(name + ": truncated: " + raw.length + " data bytes, " + dataBytes + " expected");
         }
+        int[] dims = Arrays.stream(shape).mapToInt(d -> (int) d).toArray();
         ByteBuffer data = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-        float[] values = new float[(int) n];
-        for (int i = 0; i < n; i++) {
-            values[i] = switch (itemSize) {
-                case 4 -> data.getFloat();
-                case 8 -> (float) data.getDouble();
-                default -> data.get() != 0 ? 1f : 0f;
-            };
+        return switch (dtype) {
+            case UINT8 -> Array.ofBits(dims, raw);
+            case FLOAT16, UINT16 -> {
+                short[] bits = new short[(int) n];
+                data.asShortBuffer().get(bits);
+                yield Array.ofBits(dims, bits, dtype);
+            }
+            default -> {
+                float[] values = new float[(int) n];
+                for (int i = 0; i < n; i++) {
+                    values[i] = switch (dtype) {
+                        case FLOAT32 -> data.getFloat();
+                        case FLOAT64 -> (float) data.getDouble();
+                        default -> data.get() != 0 ? 1f : 0f;
+                    };
+                }
+                yield new Array(dims, values, dtype);
+            }
+        };
+    }
+
+    /** Why a descr is refused, with what to do for the dtypes people try to save low-precision arrays as. */
+    private static String unsupported(String descr) {
+        String supported = Arrays.stream(Dtype.values()).map(Dtype::descr).reduce((a, b) -> a + ", " + b).orElse("");
+        String hint = "";
+        if (descr.startsWith(">") && descr.length() > 1) {
+            hint = "; it is big-endian: save it with .astype('<" + descr.substring(1) + "')";
+        } else if (descr.matches("[|<]V2")) {
+            hint = "; ml_dtypes' bfloat16 saves as " + descr + ", which names no format: save a.view(numpy.uint16)"
+                    + " (<u2) and name bf16 in the case's \"types\"";
+        } else if (descr.matches("[|<]V1")) {
+            hint = "; ml_dtypes' float8 types save as " + descr + ", which names no format: save a.view(numpy.uint8)"
+                    + " (|u1) and name fp8_e4m3 or fp8_e5m2 in the case's \"types\"";
         }
-        return new Array(Arrays.stream(shape).mapToInt(d -> (int) d).toArray(), values, dtype);
+        return "dtype " + descr + " is not supported (little-endian " + supported + ")" + hint;
     }
 
     private static long[] parseShape(String tuple, String name) throws FormatException {
@@ -218,15 +353,15 @@ public final class Npy {
     }
 
     public static Map<String, Array> readNpz(Path file) throws IOException {
-        return readNpz(file, name -> ShapeCheck.ANY);
+        return readNpz(file, name -> HeaderCheck.ANY);
     }
 
     /**
-     * Reads every array of an .npz; {@code checks} gives each array name's shape check, or null for an array the
+     * Reads every array of an .npz; {@code checks} gives each array name's header check, or null for an array the
      * caller does not know (refused, naming it). Each entry's size comes from the zip's central directory and bounds
      * what is read from it.
      */
-    public static Map<String, Array> readNpz(Path file, Function<String, ShapeCheck> checks) throws IOException {
+    public static Map<String, Array> readNpz(Path file, Function<String, HeaderCheck> checks) throws IOException {
         Map<String, Array> arrays = new LinkedHashMap<>();
         String fileName = file.getFileName().toString();
         try (ZipFile zip = new ZipFile(file.toFile())) {
@@ -236,7 +371,7 @@ public final class Npy {
                 String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4)
                         : e.getName();
                 String where = fileName + ":" + e.getName();
-                ShapeCheck check = checks.apply(name);
+                HeaderCheck check = checks.apply(name);
                 if (check == null) throw new FormatException(where + ": unexpected array '" + name + "'");
                 if (arrays.containsKey(name)) throw new FormatException(where + ": array '" + name + "' appears twice");
                 if (e.getSize() < 0) throw new FormatException(where + ": the zip does not say the entry's size");

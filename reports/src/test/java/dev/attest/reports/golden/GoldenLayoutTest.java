@@ -29,7 +29,7 @@ class GoldenLayoutTest {
             for (int i = 0; i < d.length; i++) d[i] = (float) random.nextDouble(-2, 2);
             arrays.put(a, new Npy.Array(new int[]{1, 3, 3, 4}, d));
         }
-        arrays.put("out", new Npy.Array(new int[]{1, 3, 3, 4}, Golden.oracleOutput(c, Golden.problem(c, arrays))));
+        arrays.put("out", GoldenExport.oracleOutput(c, Golden.problem(c, arrays)));
         Files.write(dir.resolve(name + ".npz"), Npy.npz(arrays));
         Files.writeString(dir.resolve(name + ".json"), ReportJson.MAPPER.writeValueAsString(c)
                 .replace("\"BSHD\"", "\"" + layout + "\""));

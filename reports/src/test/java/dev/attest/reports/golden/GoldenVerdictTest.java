@@ -1,5 +1,6 @@
 package dev.attest.reports.golden;
 
+import dev.attest.reference.ElementType;
 import dev.attest.reference.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -38,8 +39,27 @@ class GoldenVerdictTest {
         assertEquals(1, v.worstAt());
         assertEquals(1, v.outOfTolerance());
         String line = v.describe(new int[]{1, 1, 1, 2});
-        assertTrue(line.startsWith("max |out - expected| 0.500 at [b=0, h=0, i=0, d=0]; 1 of 2 elements out of"
-                + " tolerance, the worst at [b=0, h=0, i=0, d=1]"), line);
+        assertTrue(line.startsWith("max |out - expected| 0.500 at [b=0, h=0, i=0, d=0], 7.14e+42 ulp of fp32; 1 of 2"
+                + " elements out of tolerance, the worst at [b=0, h=0, i=0, d=1]"), line);
+    }
+
+    @Test
+    void aTypedOutputIsComparedInItsOwnTypeAndItsErrorCountedInItsUlps() {
+        // bf16 values 1.0, 3.0 and 0.5; the backend is 2 ulps above at 3.0 (bf16 ulp at 3 is 2^-6) and exact elsewhere
+        short[] expected = {(short) ElementType.BF16.encode(1), (short) ElementType.BF16.encode(3),
+                (short) ElementType.BF16.encode(0.5)};
+        short[] got = expected.clone();
+        got[1] += 2;
+        Tensor e = Tensor.ofBits(expected, ElementType.BF16, 1, 1, 1, 3), g = Tensor.ofBits(got, ElementType.BF16, 1,
+                1, 1, 3);
+        GoldenVerdict v = GoldenVerdict.of(g, e, 0, 2 * ElementType.BF16.unitRoundoff());     // one ulp relative
+        assertFalse(v.pass());
+        assertEquals(2 * 0.015625, v.maxError());
+        assertEquals(2, v.maxUlps());
+        assertTrue(v.describe(new int[]{1, 1, 1, 3}).startsWith("max |out - expected| 0.0313 at [b=0, h=0, i=0, d=1],"
+                + " 2 ulp of bf16; 1 of 3 elements out of tolerance"), v.describe(new int[]{1, 1, 1, 3}));
+        got[1] -= 1;
+        assertTrue(GoldenVerdict.of(g, e, 0, 2 * ElementType.BF16.unitRoundoff()).pass(), "one ulp is within");
     }
 
     @Test

@@ -45,9 +45,52 @@ class NpyTest {
         assertArrayEquals(a.data(), back.data());
         assertTrue(new String(Npy.write(new Npy.Array(new int[]{4}, new float[4])), 10, 60,
                 StandardCharsets.US_ASCII).contains("'shape': (4,)"), "one-element tuple as NumPy writes it");
-        Npy.Array bool = Npy.read(Npy.write(new Npy.Array(new int[]{3}, new float[]{1, 0, 1}, "|b1")), "m.npy");
+        Npy.Array bool = Npy.read(Npy.write(new Npy.Array(new int[]{3}, new float[]{1, 0, 1}, Npy.Dtype.BOOL)), "m.npy");
         assertTrue(bool.isBool());
         assertArrayEquals(new float[]{1, 0, 1}, bool.data());
+    }
+
+    @Test
+    void lowPrecisionBitsRoundTripAsF2U2AndU1() throws Exception {
+        short[] half = {Float.floatToFloat16(1.5f), Float.floatToFloat16(-65504f), (short) 0x7e00};
+        short[] bf16 = {(short) 0x3fc0, (short) 0xff80, 1};
+        byte[] fp8 = {0x38, (byte) 0xff, 1, 0};
+        for (Npy.Array a : new Npy.Array[]{Npy.Array.ofBits(new int[]{3}, half, Npy.Dtype.FLOAT16),
+                Npy.Array.ofBits(new int[]{1, 3}, bf16, Npy.Dtype.UINT16), Npy.Array.ofBits(new int[]{2, 2}, fp8)}) {
+            byte[] bytes = Npy.write(a);
+            assertTrue(new String(bytes, 10, 40, StandardCharsets.US_ASCII).startsWith("{'descr': '"
+                    + a.dtype().descr() + "'"), a.dtype().descr());
+            Npy.Array back = Npy.read(bytes, "a.npy");
+            assertEquals(a.dtype(), back.dtype());
+            assertArrayEquals(a.shape(), back.shape());
+            if (a.dtype() == Npy.Dtype.UINT8) assertArrayEquals(a.bits8(), back.bits8());
+            else assertArrayEquals(a.bits16(), back.bits16());
+        }
+        // little-endian, as NumPy writes <f2: 1.5 is 0x3e00
+        byte[] bytes = Npy.write(Npy.Array.ofBits(new int[]{1}, new short[]{Float.floatToFloat16(1.5f)},
+                Npy.Dtype.FLOAT16));
+        assertEquals(0x00, bytes[bytes.length - 2]);
+        assertEquals(0x3e, bytes[bytes.length - 1]);
+    }
+
+    @Test
+    void otherDtypesAreRefusedInOneLineNamingFileArrayAndDtype() throws Exception {
+        for (String descr : new String[]{">f2", ">f4", "<i4", "|V2", "|V1", "<c8"}) {
+            Path file = dir.resolve("x.npz");
+            try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
+                zip.putNextEntry(new ZipEntry("k.npy"));
+                zip.write(npy("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2,), }", 16));
+                zip.closeEntry();
+            }
+            String m = assertThrows(Npy.FormatException.class, () -> Npy.readNpz(file)).getMessage();
+            assertTrue(m.startsWith("x.npz:k.npy: dtype " + descr + " is not supported (little-endian <f4, <f8, |b1,"
+                    + " <f2, <u2, |u1)"), m);
+            assertEquals(1, m.lines().count());
+            if (descr.startsWith(">")) assertTrue(m.endsWith("it is big-endian: save it with .astype('<"
+                    + descr.substring(1) + "')"), m);
+            if (descr.equals("|V2")) assertTrue(m.contains("ml_dtypes' bfloat16 saves as |V2"), m);
+            if (descr.equals("|V1")) assertTrue(m.contains("a.view(numpy.uint8) (|u1)"), m);
+        }
     }
 
     @Test
@@ -91,7 +134,7 @@ class NpyTest {
         }
         Files.write(file, bytes.toByteArray());
         Npy.FormatException e = assertThrows(Npy.FormatException.class, () -> Npy.readNpz(file,
-                name -> shape -> shape[0] == 2 ? null : "array '" + name + "' has the wrong shape"));
+                name -> (dtype, shape) -> shape[0] == 2 ? null : "array '" + name + "' has the wrong shape"));
         assertEquals("bomb.npz:q.npy: array 'q' has the wrong shape", e.getMessage());
         Npy.FormatException unknown = assertThrows(Npy.FormatException.class, () -> Npy.readNpz(file, name -> null));
         assertEquals("bomb.npz:q.npy: unexpected array 'q'", unknown.getMessage());
