@@ -43,10 +43,7 @@ public final class Workloads {
 
     private static Tensor stored(Tensor t, ElementType type) {
         if (type == ElementType.FP32) return t;
-        if (!type.isFp8()) return t.to(type);
-        double amax = 0;
-        for (float x : t.data()) amax = Math.max(amax, Math.abs(x));
-        return t.to(type, Descale.of((float) (2 * Math.max(amax, Float.MIN_NORMAL) / type.maxFinite())));
+        return type.isFp8() ? t.to(type, Descale.quantising(t, type, false)) : t.to(type);
     }
 
     private static Tensor fill(Tensor t, SplittableRandom random) {
