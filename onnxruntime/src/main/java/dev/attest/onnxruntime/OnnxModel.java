@@ -27,7 +27,7 @@ public final class OnnxModel {
     static final long OPSET = 23;
     /** TensorProto.DataType values. */
     static final int FLOAT = 1, BOOL = 9;
-    /** More TensorProto.DataType values, for {@link #attention} (element-type probes). */
+    /** More TensorProto.DataType values, for {@link #attention} (the fp16 backend and the element-type probes). */
     static final int FLOAT16 = 10, DOUBLE = 11, BFLOAT16 = 16, FLOAT8E4M3FN = 17, FLOAT8E5M2 = 19;
 
     private OnnxModel() {
@@ -88,7 +88,8 @@ public final class OnnxModel {
     /**
      * A 4-D (B, H, S, D) {@code Attention} model with chosen element types: Q, K and V of {@code qType},
      * {@code kType}, {@code vType}; Y of {@code qType} (T1 in the schema); an attn_mask of {@code maskType} and rank
-     * {@code maskRank} when {@code maskType != 0}. Used to probe which types ONNX Runtime accepts.
+     * {@code maskRank} when {@code maskType != 0}. The backend's model, and the probes of which types ONNX Runtime
+     * accepts.
      */
     public static byte[] attention(long opset, int qType, int kType, int vType, int maskType, int maskRank,
                                    List<Attribute> attributes) {

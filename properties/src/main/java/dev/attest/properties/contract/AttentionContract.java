@@ -17,7 +17,6 @@ import dev.attest.properties.engine.CaseKey;
 import dev.attest.properties.engine.Cases;
 import dev.attest.properties.engine.Facts;
 import dev.attest.properties.engine.PropertyDescription;
-import dev.attest.properties.engine.PropertyRunner;
 import dev.attest.properties.engine.PropertyTimeout;
 import dev.attest.properties.judge.Bitwise;
 import dev.attest.properties.judge.Expectation;
@@ -1239,34 +1238,29 @@ public abstract class AttentionContract {
     }
 
     /**
-     * Known failures of this backend: property name -> reason (with an issue or spec reference). Keep entries
-     * narrow and sorted. A listed property that fails is reported as aborted {@code xfail: <reason>} with its
-     * counterexample; one that passes fails the run ({@code xpass: remove the expectation}), so the list cannot go
-     * stale. By default they are read from the resource {@code META-INF/attest/expected-failures/<backend>.properties}
-     * shipped beside the backend (see {@link ExpectedFailures}), so every way of running the kit sees them.
+     * Known failures of this backend (see {@link ExpectedFailure}): a property, in every element type or in some,
+     * with its reason (an issue or spec reference) and optionally a phrase its failure must contain. Keep entries
+     * narrow. A listed property that fails as listed is reported as aborted {@code xfail: <reason>} (or
+     * {@code xfail in fp16: <reason>}) with its counterexample; one that passes fails the run ({@code xpass: remove
+     * the expectation}), and so does one that fails differently, so the list cannot go stale. By default they are
+     * read from the resource {@code META-INF/attest/expected-failures/<backend>.properties} shipped beside the
+     * backend (see {@link ExpectedFailures}), so every way of running the kit sees them.
      */
-    protected java.util.Map<String, String> expectedFailures() {
+    protected List<ExpectedFailure> expectedFailures() {
         return ExpectedFailures.of(backend().name());
     }
 
-    /** Runs a property under the engine, with this backend's name and reproduce line in every failure. */
+    /**
+     * Runs a property under the engine, with this backend's name and reproduce line in every failure, against its
+     * known failures ({@link KnownFailureRun}).
+     */
     protected <T> void property(Clause clause, Arbitrary<T> cases, CaseCheck<T> check) {
         requireAvailable();
         String name = callingProperty();
         PropertyDescription description = PropertyDescription.of(name, clause.cite(), backend().name())
                 .withReproduce(key -> reproduceCommand(name, key));
-        String expected = expectedFailures().get(name);
-        if (expected == null) {
-            PropertyRunner.check(description, cases, check);
-            return;
-        }
-        try {
-            PropertyRunner.check(description, cases, check);
-        } catch (AssertionError failure) {
-            Assumptions.abort("xfail: " + expected + "\n" + failure.getMessage());
-        }
-        throw new AssertionError("xpass: " + name + " passed on " + backend().name()
-                + " but is listed in expectedFailures() (" + expected + "); remove the expectation");
+        List<ExpectedFailure> known = expectedFailures().stream().filter(e -> e.property().equals(name)).toList();
+        KnownFailureRun.check(description, known, cases, check);
     }
 
     /** The {@code required_...} method on the call stack: the property's name, however it was invoked. */
