@@ -120,7 +120,11 @@ final class DecodeVectorKernels {
         return ints(ShortVector.fromArray(S, x, at)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    /** {@link #dot} against bf16 bits, widened in registers (n a multiple of L; the caller checks). */
+    /**
+     * {@link #dot} against bf16 bits, widened in registers (n a multiple of L; the caller checks). It and
+     * {@link #weightedSumBf16} repeat their fp32 twins' loops with another load on purpose: a load passed in as a
+     * function is a call site C2 may not inline, and every vector crossing it would be boxed.
+     */
     static float dotBf16(float[] x, int xOff, short[] y, int yOff, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
