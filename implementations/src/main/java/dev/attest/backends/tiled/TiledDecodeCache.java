@@ -25,8 +25,11 @@ import java.util.Arrays;
  * every element. Steady state allocates nothing: the logit buffer grows by doubling.
  */
 final class TiledDecodeCache extends CpuKvCache {
-    /** Widened rows per block: 4096 floats (16 KB) stay in L1 beside the query and the output. */
-    private static final int BLOCK_FLOATS = 4096;
+    /**
+     * Widened rows per block: 8192 floats (32 KB), within a Zen 5 core's 48 KB L1 beside the query and the output
+     * (against 4096: an fp8 step over an in-cache cache took 0.48 instead of 0.62 ms; fewer, longer weighted sums).
+     */
+    private static final int BLOCK_FLOATS = 8192;
 
     private final int blockSlots;
     /** A bf16 cache of one query head per kv head is read straight from its bits (nothing to share a block with). */
