@@ -25,15 +25,15 @@ public final class DecodeKernels {
             }
             case BF16 -> {
                 int i = TileKernels.VECTOR ? DecodeVectorKernels.widenBf16(store.bits16(), off, n, dst, dstOff) : 0;
-                TypedRows.load(store, off + i, 1, n - i, 1f, dst, dstOff + i, 1);
+                TypedRows.loadScalar(store, off + i, 1, n - i, 1f, dst, dstOff + i, 1);
             }
             case FP8_E4M3 -> {
                 int i = TileKernels.VECTOR ? DecodeVectorKernels.widenE4m3(store.bits8(), off, n, dst, dstOff) : 0;
-                TypedRows.load(store, off + i, 1, n - i, 1f, dst, dstOff + i, 1);
+                TypedRows.loadScalar(store, off + i, 1, n - i, 1f, dst, dstOff + i, 1);
             }
             case FP8_E5M2 -> {
                 int i = TileKernels.VECTOR ? DecodeVectorKernels.widenE5m2(store.bits8(), off, n, dst, dstOff) : 0;
-                TypedRows.load(store, off + i, 1, n - i, 1f, dst, dstOff + i, 1);
+                TypedRows.loadScalar(store, off + i, 1, n - i, 1f, dst, dstOff + i, 1);
             }
         }
     }

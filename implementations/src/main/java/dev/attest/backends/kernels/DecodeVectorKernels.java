@@ -45,6 +45,22 @@ final class DecodeVectorKernels {
         return i;
     }
 
+    /** fp32 to bf16 bits, nearest-even on the 16 bits dropped, a NaN kept quiet ({@link TypedRows#toBf16}). */
+    static int narrowBf16(float[] x, int off, int n, short[] dst, int dstOff) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            IntVector bits = (IntVector) v.reinterpretAsInts();
+            IntVector rounded = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7fff))
+                    .lanewise(VectorOperators.LSHR, 16);
+            IntVector nan = bits.lanewise(VectorOperators.LSHR, 16).or(0x40);
+            // NaN tested on the int lanes: a float mask cast to int lanes is not intrinsified everywhere
+            rounded = rounded.blend(nan, bits.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+            ((ShortVector) rounded.convertShape(VectorOperators.I2S, S, 0)).intoArray(dst, dstOff + i);
+        }
+        return i;
+    }
+
     /**
      * E4M3 S.EEEE.MMM: exponent and mantissa moved into fp32's fields read as a float are the value times 2^-120,
      * subnormals included (an fp8 subnormal lands on an fp32 subnormal, which the multiply makes normal again, exactly);

@@ -35,6 +35,17 @@ public final class TypedRows {
      */
     public static void load(Tensor t, int src, int srcStride, int n, float factor, float[] dst, int dstOff,
                             int dstStride) {
+        if (srcStride == 1 && dstStride == 1 && t.type() != ElementType.FP32 && TileKernels.VECTOR) {
+            DecodeKernels.widen(t, src, n, dst, dstOff);     // a contiguous run: whole vectors at a time
+            if (factor != 1f) for (int i = 0; i < n; i++) dst[dstOff + i] *= factor;
+            return;
+        }
+        loadScalar(t, src, srcStride, n, factor, dst, dstOff, dstStride);
+    }
+
+    /** {@link #load} one element at a time (the vector kernels' tails). */
+    static void loadScalar(Tensor t, int src, int srcStride, int n, float factor, float[] dst, int dstOff,
+                           int dstStride) {
         switch (t.type()) {
             case FP32 -> {
                 float[] x = t.data();
@@ -70,7 +81,8 @@ public final class TypedRows {
             }
             case BF16 -> {
                 short[] y = t.bits16();
-                for (int i = 0; i < n; i++) y[dst + i * dstStride] = toBf16(src[srcOff + i]);
+                int i = dstStride == 1 && TileKernels.VECTOR ? DecodeVectorKernels.narrowBf16(src, srcOff, n, y, dst) : 0;
+                for (; i < n; i++) y[dst + i * dstStride] = toBf16(src[srcOff + i]);
             }
             case FP16 -> {
                 short[] y = t.bits16();

@@ -84,4 +84,28 @@ class DecodeKernelsTest {
         DecodeKernels.weightedSumBf16(p, 0, v.bits16(), 3, ldv, rows, b, 0, width);
         org.junit.jupiter.api.Assertions.assertArrayEquals(a, b);
     }
+
+    @org.junit.jupiter.api.Test
+    void narrowingToBf16RoundsEveryFloatShapeAsTheScalarRule() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        int n = 4099;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = switch (i % 5) {
+                case 0 -> Float.intBitsToFloat(random.nextInt());         // every exponent, NaNs and infinities
+                case 1 -> Float.intBitsToFloat((random.nextInt(1 << 16) << 16) | 0x8000);   // exact ties
+                case 2 -> Float.NaN;
+                case 3 -> Float.intBitsToFloat(0x7f7fffff);                // rounds up to infinity
+                default -> (float) random.nextGaussian();
+            };
+        }
+        Tensor out = Tensor.zeros(ElementType.BF16, n);
+        TypedRows.store(x, 0, n, out, 0, 1);
+        for (int i = 0; i < n; i++) {
+            int expected = ElementType.BF16.encode(x[i]);
+            int actual = out.bits(i);
+            if (Float.isNaN(x[i])) assertEquals(true, Float.isNaN(ElementType.BF16.decode(actual)), "NaN at " + i);
+            else assertEquals(expected, actual, "element " + i + " = " + x[i]);
+        }
+    }
 }
