@@ -160,6 +160,7 @@ public final class Expectation {
         int worst = -1;
         double maxError = 0, worstRatio = -1, ulps = 0, sumSquaredError = 0, sumSquared = 0;
         int nonFiniteMismatch = -1;
+        double scale = rootMeanSquare(oracle);
         for (int i = 0; i < values.length; i++) {
             double expected = oracle[i];
             double got = values[i];
@@ -171,7 +172,9 @@ public final class Expectation {
             sumSquaredError += error * error;
             sumSquared += expected * expected;
             maxError = Math.max(maxError, error);
-            ulps = Math.max(ulps, error / type.ulp(expected));
+            // in ulps at the expected value, but no finer than at the output's RMS: an output near 0 would count an
+            // fp32 error of 1e-8 as 10^4 ulps of its own tiny exponent, saying nothing about the format's precision
+            ulps = Math.max(ulps, error / type.ulp(Math.max(Math.abs(expected), scale)));
             double allowed = base + 0.5 * type.ulp(expected);    // the output's own rounding at the oracle's value
             double ratio = allowed == 0 ? (error == 0 ? 0 : Double.POSITIVE_INFINITY) : error / allowed;
             if (ratio > worstRatio) {
@@ -185,6 +188,17 @@ public final class Expectation {
         }
         double relativeRms = sumSquared == 0 ? Math.sqrt(sumSquaredError) : Math.sqrt(sumSquaredError / sumSquared);
         return new Comparison(this, type, values, worst, maxError, relativeRms, -1, Math.max(worstRatio, 0), ulps);
+    }
+
+    private static double rootMeanSquare(double[] values) {
+        double sum = 0;
+        int n = 0;
+        for (double v : values) {
+            if (!Double.isFinite(v)) continue;
+            sum += v * v;
+            n++;
+        }
+        return n == 0 ? 0 : Math.sqrt(sum / n);
     }
 
     /** Compares and throws an {@link AssertionError} with a fact block when outside the allowance. */
@@ -201,7 +215,8 @@ public final class Expectation {
      *
      * @param worstIndex the element nearest to (or furthest past) its allowance: the one that decides
      * @param ratio      the largest error / allowance over the elements; above 1 fails
-     * @param ulpError   the largest error in units in the last place of the output type at the oracle's value
+     * @param ulpError   the largest error in units in the last place of the output type at the oracle's value, or
+     *                   at the output's RMS where the value is smaller (so near-zero outputs do not inflate it)
      */
     public record Comparison(Expectation expectation, ElementType outputType, float[] actual, int worstIndex,
                              double maxAbsError, double relativeRms, int nonFiniteMismatch, double ratio,
