@@ -40,7 +40,8 @@ public final class Latency {
                 .forks(s.forks()).warmupIterations(s.warmupIterations())
                 .warmupTime(TimeValue.milliseconds(s.warmupMillis())).measurementIterations(s.measurementIterations())
                 .measurementTime(TimeValue.milliseconds(s.measurementMillis())).threads(s.threads())
-                .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "-Djava.awt.headless=true")
+                .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "-Djava.awt.headless=true",
+                        "--sun-misc-unsafe-memory-access=allow")   // JMH's Unsafe use, warned about since JDK 24
                 .verbosity(VerboseMode.SILENT).shouldFailOnError(true)
                 .timeout(TimeValue.seconds(timeoutSeconds));
         // a fork instantiates only the backend it measures, as the worker that started it does

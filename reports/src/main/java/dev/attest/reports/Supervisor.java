@@ -175,7 +175,9 @@ final class Supervisor {
         // worker at once (exit 3) instead of leaving a JVM whose state no later property could trust.
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("-Xmx") || a.startsWith("-Xss")).forEach(command::add);
-        command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true"));
+        // JMH (1.37) reads field offsets through sun.misc.Unsafe, which JDK 24+ warns about on every run (JEP 498)
+        command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+                "--sun-misc-unsafe-memory-access=allow"));
         for (Map.Entry<Object, Object> p : System.getProperties().entrySet()) {
             if (p.getKey() instanceof String key && (key.startsWith("attest.") || key.startsWith("jmh."))
                     && p.getValue() instanceof String value) {
