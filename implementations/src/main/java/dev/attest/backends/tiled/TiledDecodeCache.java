@@ -35,6 +35,8 @@ final class TiledDecodeCache extends CpuKvCache {
     /** A bf16 cache of one query head per kv head is read straight from its bits (nothing to share a block with). */
     private final boolean fusedBf16;
     private final float[] keyBlock, valueBlock, m, alpha, l;
+    /** Per kv head, the key descale times the softmax scale: looked up once a step, not once a logit. */
+    private final float[] logitScale;
     private float[] p = new float[0];
 
     TiledDecodeCache(CacheSpec spec, LayerWeights weights) {
@@ -46,6 +48,7 @@ final class TiledDecodeCache extends CpuKvCache {
         m = new float[qHeads];
         alpha = new float[qHeads];
         l = new float[qHeads * TileKernels.SUM_LANES];
+        logitScale = new float[kvHeads];
     }
 
     @Override
@@ -55,6 +58,7 @@ final class TiledDecodeCache extends CpuKvCache {
         if (p.length < qHeads * lds) p = new float[Math.max(qHeads * lds, 2 * p.length)];
         Tensor keys = keyStore(b), values = valueStore(b);
         int keyRow = kvHeads * qkDim, valueRow = kvHeads * vDim;
+        for (int g = 0; g < kvHeads; g++) logitScale[g] = keyFactor(b, g) * scale;
 
         // 1. logits, one pass over the keys
         boolean inPlace = keys.type() == ElementType.FP32;   // fp32 rows are read where they are stored
@@ -68,7 +72,7 @@ final class TiledDecodeCache extends CpuKvCache {
                     int g = h / group;                       // query head h reads kv head h / (Hq / Hkv)
                     float dot = fusedBf16 ? DecodeKernels.dotBf16(q, h * qkDim, keys.bits16(), keyOffset(j + s, g), qkDim)
                             : DecodeKernels.dot(q, h * qkDim, block, base + s * keyRow + g * qkDim, qkDim);
-                    float logit = dot * (keyFactor(b, g) * scale);
+                    float logit = dot * logitScale[g];
                     if (softcap != 0) logit = (float) (softcap * Math.tanh(logit / softcap));
                     p[h * lds + j + s - first] = logit;
                 }
