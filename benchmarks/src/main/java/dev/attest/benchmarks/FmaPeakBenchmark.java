@@ -36,6 +36,11 @@ public class FmaPeakBenchmark {
 
     @Benchmark
     public float fma12() {
+        return fma12(x, y);
+    }
+
+    /** One op of the kernel ({@link #FLOPS_PER_OP} flops); also what {@code attest report} times as its roofline. */
+    public static float fma12(float x, float y) {
         FloatVector b = FloatVector.broadcast(F, x), c = FloatVector.broadcast(F, y);
         FloatVector a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c, a8 = c, a9 = c, a10 = c, a11 = c;
         for (int i = 0; i < STEPS; i++) {

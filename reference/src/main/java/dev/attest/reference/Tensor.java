@@ -341,13 +341,19 @@ public final class Tensor {
         require(Arrays.equals(shape, source.shape), "copy from shape %s into shape %s", Arrays.toString(source.shape),
                 Arrays.toString(shape));
         if (source.type() == type() && java.util.Objects.equals(descale, source.descale)) {
-            int[] bits = new int[(int) size()];
-            source.forEach((k, i, idx) -> bits[k] = source.storage.bits(i));
+            int[] bits = source.toBitsArray();
             forEach((k, i, idx) -> storage.setBits(i, bits[k]));       // same type: the bits, NaN payloads included
             return;
         }
         double[] values = source.toDoubleArray();
         forEach((k, i, idx) -> storage.set(i, values[k] / factor(idx)));
+    }
+
+    /** The stored bits of every element in row-major order of the logical shape (a fresh array): for exact checks. */
+    public int[] toBitsArray() {
+        int[] bits = new int[Math.toIntExact(size())];
+        forEach((k, i, idx) -> bits[k] = storage.bits(i));
+        return bits;
     }
 
     /** Visits the flat array index of every element, in row-major order of the logical shape. */

@@ -34,6 +34,15 @@ public interface AttentionBackend {
 
     Capabilities capabilities();
 
+    /**
+     * The processor its kernels run on: {@code cpu} (the default), or e.g. {@code cuda}. A report reads a CPU
+     * backend's GFLOP/s against the CPU's measured FMA peak and flags a figure above it as implausible; a backend on
+     * another device is not held to the CPU's roofline.
+     */
+    default String runsOn() {
+        return "cpu";
+    }
+
     /** Why the backend cannot run on this machine (no GPU, missing native library), or empty when it can. */
     default Optional<String> unavailableReason() {
         return Optional.empty();

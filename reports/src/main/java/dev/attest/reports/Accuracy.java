@@ -15,7 +15,7 @@ import dev.attest.spi.AttentionBackend;
 public final class Accuracy {
     /** The tolerance factor of core outputs (DESIGN.md "Precision and tolerances"). */
     public static final double K = 2.0;
-    static final long DATA_SEED = 7;
+    public static final long DATA_SEED = 7;
 
     private Accuracy() {
     }

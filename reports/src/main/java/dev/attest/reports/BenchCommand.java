@@ -35,6 +35,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--profile", defaultValue = "quick", description = "quick (default) or full")
     String profileName;
 
+    @Option(names = "--baseline", paramLabel = "BACKEND", description = "the backend every speed is given as a ratio"
+            + " to (default: onnxruntime when measured, else cpu-naive)")
+    String baseline;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -50,19 +54,26 @@ public final class BenchCommand implements Callable<Integer> {
                 err.println("attest: " + b.name() + " is unavailable, not measured: " + b.unavailableReason()));
         Shard shard = common.shard();
         Path jmhDir = out.resolve("jmh");
+        String baselineBackend = Measurements.baseline(baseline, selection.availableSoftmax());
         Measurements.Measured measured = Measurements.measure(settings, selection.availableSoftmax(), Set.of(), profile,
                 shard, false, true, jmhDir, err);
+        List<dev.attest.reports.model.BackendInfo> infos = CommonOptions.infos(selection.all());
+        Measurements.Speed speed = Measurements.speed(profile, measured.latency(), infos, baselineBackend, jmhDir, err);
+        List<dev.attest.reports.model.MeasurementIssue> issues = new java.util.ArrayList<>(measured.issues());
+        issues.addAll(speed.implausible());
         Metric calibration = Measurements.calibration(profile, shard, jmhDir);
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("bench", profile.label(), common.seed(), common.tries, shard.whole() ? null : shard.toString(),
-                        common.requested(), profile.bench), CommonOptions.infos(selection.all()), profile.allConfigs(),
-                selection.failures(), List.of(), measured.latency(), calibration, measured.kvCache(), List.of(), null,
-                measured.issues()).canonical();
+                        common.requested(), profile.bench), infos, profile.allConfigs(),
+                selection.failures(), List.of(), speed.latency(), calibration, measured.kvCache(), List.of(), null,
+                issues, speed.performance()).canonical();
         ReportJson.write(out.resolve("bench.json"), report);
-        stdout.printf(Locale.ROOT, "%-14s %-32s %12s %10s%n", "backend", "config", "ms/op", "± (99.9%)");
+        stdout.printf(Locale.ROOT, "%-14s %-32s %12s %24s%n", "backend", "config", "median ms", "95% interval");
         for (LatencyResult r : report.latency()) {
-            stdout.printf(Locale.ROOT, "%-14s %-32s %12.4f %10s%n", r.backend(), r.config(), r.metric().score(),
-                    r.metric().error() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.metric().error()));
+            var i = r.metric().interval();
+            stdout.printf(Locale.ROOT, "%-14s %-32s %12.4f %24s%s%n", r.backend(), r.config(), i.median(),
+                    String.format(Locale.ROOT, "[%.4f, %.4f]", i.low(), i.high()),
+                    i.reliable() ? "" : "  unreliable: " + i.unreliable());
         }
         if (calibration != null) {
             stdout.printf(Locale.ROOT, "calibration (%s): %.4f %s%n", calibration.label(), calibration.score(),
@@ -72,8 +83,8 @@ public final class BenchCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "%-14s %8s %14s %16s %10s%n", "backend", "cached L", "decode ms/tok",
                     "recompute ms/tok", "ratio");
             for (KvCachePoint p : report.kvCache()) {
-                stdout.printf(Locale.ROOT, "%-14s %8d %14.5f %16.5f %9.1fx%n", p.backend(), p.length(),
-                        p.decodeMillis(), p.recomputeMillis(), p.ratio());
+                stdout.printf(Locale.ROOT, "%-14s %8d %14.5f %16.5f %9.1fx%s%n", p.backend(), p.length(),
+                        p.decodeMillis(), p.recomputeMillis(), p.ratio(), p.reliable() ? "" : "  unreliable");
             }
         }
         CheckCommand.printFailures(report, stdout);

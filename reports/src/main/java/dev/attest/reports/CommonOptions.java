@@ -114,6 +114,6 @@ public final class CommonOptions {
     /** Report entries for discovered backends. */
     public static List<BackendInfo> infos(List<ProviderInfo> backends) {
         return backends.stream().map(b -> new BackendInfo(b.name(), b.description(), b.precision(), b.available(),
-                b.unavailableReason())).toList();
+                b.unavailableReason(), b.device())).toList();
     }
 }

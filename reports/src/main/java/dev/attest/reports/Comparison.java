@@ -35,7 +35,7 @@ final class Comparison {
     private static final class Findings {
         final CompareCommand.Rules rules;
         final List<String> regressions = new ArrayList<>(), notCounted = new ArrayList<>(),
-                improvements = new ArrayList<>();
+                improvements = new ArrayList<>(), notJudged = new ArrayList<>();
 
         Findings(CompareCommand.Rules rules) {
             this.rules = rules;
@@ -76,7 +76,7 @@ final class Comparison {
         measurementIssues(base, fresh, f);
         faultDetection(base, fresh, f);
         if (base.calibration() != null && fresh.calibration() == null) {
-            f.missing("calibration", "benchmark", ms(base.calibration().score()));
+            f.missing("calibration", "benchmark", ms(base.calibration().center()));
         }
         f.missing(speedOfConforming(base.kvCache(), KvCachePoint::backend, fresh), fresh.kvCache(),
                 p -> p.backend() + " / " + p.length(),
@@ -86,8 +86,8 @@ final class Comparison {
                 p -> new Gone(p.backend(), p.variant() + " S=" + p.length() + " m=" + p.features(),
                         String.format(Locale.ROOT, "%.3g", p.error())));
         boolean calibrated = base.calibration() != null && fresh.calibration() != null
-                && base.calibration().score() > 0 && fresh.calibration().score() > 0;
-        double scale = calibrated ? fresh.calibration().score() / base.calibration().score() : 1;
+                && base.calibration().center() > 0 && fresh.calibration().center() > 0;
+        double scale = calibrated ? fresh.calibration().center() / base.calibration().center() : 1;
         List<String> speedRows = latency(base, fresh, scale, f);
         return new Result(markdown(base, fresh, rules, f, calibrated, scale, speedRows), f.regressions.size());
     }
@@ -167,25 +167,41 @@ final class Comparison {
                 String.format(Locale.ROOT, "%.3g", r.errorOverAllowance())));
     }
 
-    /** The rows of the latency table; a slowdown beyond the bound is a regression, an entry gone from NEW missing. */
+    /**
+     * The rows of the latency table; a slowdown beyond the bound is a regression, an entry gone from NEW missing.
+     * A figure marked unreliable in either report (its interval too wide, its warm-up unsettled) is listed but not
+     * judged: noise must neither fail nor pass the gate. A figure from a report that predates intervals is judged
+     * as it was.
+     */
     private static List<String> latency(Report base, Report fresh, double scale, Findings f) {
         Function<LatencyResult, String> key = r -> r.backend() + " / " + r.config();
         Map<String, LatencyResult> latBefore = index(base.latency(), key);
         List<String> speedRows = new ArrayList<>();
         for (LatencyResult r : fresh.latency()) {
             LatencyResult old = latBefore.get(key.apply(r));
-            if (old == null || old.metric().score() <= 0) continue;
-            double change = (r.metric().score() / scale / old.metric().score() - 1) * 100;
-            speedRows.add(String.format(Locale.ROOT, "| %s | %s | %.4f | %.4f | %+.1f%% |", r.backend(), r.config(),
-                    old.metric().score(), r.metric().score(), change));
-            if (change > f.rules.maxSlowdownPct()) {
+            if (old == null || old.metric().center() <= 0) continue;
+            double change = (r.metric().center() / scale / old.metric().center() - 1) * 100;
+            String unreliable = unreliable(old, "base") + unreliable(r, "new");
+            speedRows.add(String.format(Locale.ROOT, "| %s | %s | %.4f | %.4f | %+.1f%% | %s |", r.backend(), r.config(),
+                    old.metric().center(), r.metric().center(), change, unreliable.isEmpty() ? "judged"
+                            : "not judged:" + unreliable));
+            if (!unreliable.isEmpty()) {
+                f.notJudged.add(row("unreliable", r.backend(), r.config(), ms(old.metric().center()),
+                        ms(r.metric().center()) + " (" + unreliable.strip() + ")"));
+            } else if (change > f.rules.maxSlowdownPct()) {
                 f.regressions.add(String.format(Locale.ROOT, "| slower | %s | %s | %.4f ms | %.4f ms (%+.1f%%) |",
-                        r.backend(), r.config(), old.metric().score(), r.metric().score(), change));
+                        r.backend(), r.config(), old.metric().center(), r.metric().center(), change));
             }
         }
         f.missing(speedOfConforming(base.latency(), LatencyResult::backend, fresh), fresh.latency(), key,
-                r -> new Gone(r.backend(), "latency " + r.config(), ms(r.metric().score())));
+                r -> new Gone(r.backend(), "latency " + r.config(), ms(r.metric().center())));
         return speedRows;
+    }
+
+    /** " base: why" when the figure carries an interval that is unreliable; "" otherwise. */
+    private static String unreliable(LatencyResult r, String which) {
+        var i = r.metric().interval();
+        return i == null || i.reliable() ? "" : " " + which + " " + i.unreliable();
     }
 
     /**
@@ -248,8 +264,11 @@ final class Comparison {
         table(md, "Regressions", f.regressions);
         table(md, "Not counted (allowed by an --allow option)", f.notCounted);
         table(md, "Improvements", f.improvements);
+        table(md, "Not judged (a timing unreliable in BASE or NEW: its 95% interval wider than 20% of the median, or"
+                + " its warm-up unsettled)", f.notJudged);
         if (!speedRows.isEmpty()) {
-            md.append("### Latency (ms/op)\n\n| backend | config | base | new | change (calibrated) |\n|---|---|---|---|---|\n");
+            md.append("### Latency (median ms/op)\n\n| backend | config | base | new | change (calibrated) | gate |\n"
+                    + "|---|---|---|---|---|---|\n");
             speedRows.forEach(r -> md.append(r).append('\n'));
         }
         return md.toString();

@@ -9,6 +9,8 @@ import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.cache.Chunk;
 import dev.attest.reference.cache.Eviction;
 import dev.attest.reports.model.KvCachePoint;
+import dev.attest.reports.timing.AlternatingCalls;
+import dev.attest.reports.timing.Sampler;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.KvCache;
 
@@ -19,33 +21,59 @@ import java.util.SplittableRandom;
  * {@code benchmarks/DecodeBenchmark} does: prefill L tokens into {@link AttentionBackend#openCache}, then one decode
  * step appends the (L+1)-th token and {@link KvCache#truncate}s back to L (O(1)), so the cache never grows while it is
  * timed; recomputation produces the same token's output with causal attention over all L+1 tokens. Both are timed
- * with {@link Timing} (median per call). Shape: B = 1, Hq = Hkv = 4, D = 64 (H = 2, D = 8 for the tiny profile).
+ * with {@link Sampler} (adaptive warm-up, median per call with its interval), alternating between two next tokens and
+ * checked bit for bit against untimed calls ({@link AlternatingCalls}). Shape: B = 1, Hq = Hkv = 4, D = 64 (H = 2, D = 8 for the tiny profile).
  */
 public final class KvDecode {
     private KvDecode() {
     }
 
-    public static KvCachePoint measure(AttentionBackend backend, int length, int heads, int dim, Timing timing) {
+    /** A point, or why there is none: the timed calls did not write what the untimed ones did. */
+    public record Outcome(KvCachePoint point, String integrityFailure) {
+    }
+
+    public static Outcome measure(AttentionBackend backend, int length, int heads, int dim, Sampler sampler) {
         SplittableRandom random = new SplittableRandom(length);
         int total = length + 1;
         Tensor q = random(random, heads, total, dim), k = random(random, heads, total, dim),
                 v = random(random, heads, total, dim);
+        // input B: the same cache, another next token
+        Tensor q2 = withNewLastToken(q, random), k2 = withNewLastToken(k, random), v2 = withNewLastToken(v, random);
         AttentionSpec step = AttentionSpec.builder().heads(heads, heads).headDim(dim).causal(Alignment.TOP_LEFT).build();
         KvCache cache = backend.openCache(CacheSpec.core(step, total, Eviction.NONE));
         cache.append(Chunk.core(rows(q, 0, length), rows(k, 0, length), rows(v, 0, length)),
                 Tensor.zeros(1, heads, length, dim));
-        Chunk next = Chunk.core(rows(q, length, 1), rows(k, length, 1), rows(v, length, 1));
+        Chunk nextA = Chunk.core(rows(q, length, 1), rows(k, length, 1), rows(v, length, 1));
+        Chunk nextB = Chunk.core(rows(q2, length, 1), rows(k2, length, 1), rows(v2, length, 1));
         Tensor nextOut = Tensor.zeros(1, heads, 1, dim);
         int[] rollback = {length};
-        AttentionProblem full = new AttentionProblem(step.toBuilder().lengths(total, total).build(), q, k, v);
-        Tensor fullOut = full.allocateOutput(Layout.BHSD);
+        AttentionSpec fullSpec = step.toBuilder().lengths(total, total).build();
+        AttentionProblem fullA = new AttentionProblem(fullSpec, q, k, v), fullB = new AttentionProblem(fullSpec, q2, k2, v2);
+        Tensor fullOut = fullA.allocateOutput(Layout.BHSD);
 
-        double decode = timing.medianMillis(() -> {
-            cache.append(next, nextOut);
+        Sampler.Result decode = sampler.measure(new AlternatingCalls(nextOut, () -> {
+            cache.append(nextA, nextOut);
             cache.truncate(rollback);
-        });
-        double recompute = timing.medianMillis(() -> backend.attention(full, fullOut));
-        return new KvCachePoint(backend.name(), length, decode, recompute);
+        }, () -> {
+            cache.append(nextB, nextOut);
+            cache.truncate(rollback);
+        }));
+        Sampler.Result recompute = sampler.measure(new AlternatingCalls(fullOut,
+                () -> backend.attention(fullA, fullOut), () -> backend.attention(fullB, fullOut)));
+        String failure = decode.integrityFailure() != null ? "decode step, " + decode.integrityFailure()
+                : recompute.integrityFailure() != null ? "recomputation, " + recompute.integrityFailure() : null;
+        if (failure != null) return new Outcome(null, failure);
+        return new Outcome(new KvCachePoint(backend.name(), length, decode.perCall().median(),
+                recompute.perCall().median(), decode.perCall(), recompute.perCall()), null);
+    }
+
+    /** A copy of a (1, H, S, D) tensor whose last row is redrawn. */
+    private static Tensor withNewLastToken(Tensor t, SplittableRandom random) {
+        Tensor copy = t.copy();
+        int heads = t.dim(1), last = t.dim(2) - 1, dim = t.dim(3);
+        for (int h = 0; h < heads; h++)
+            for (int d = 0; d < dim; d++) copy.data()[copy.index(0, h, last, d)] = (float) (random.nextDouble() * 2 - 1);
+        return copy;
     }
 
     private static Tensor random(SplittableRandom random, int heads, int length, int dim) {

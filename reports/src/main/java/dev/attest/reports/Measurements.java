@@ -1,6 +1,9 @@
 package dev.attest.reports;
 
 import dev.attest.reports.model.AccuracyResult;
+import dev.attest.reports.model.BackendInfo;
+import dev.attest.reports.model.Performance;
+import dev.attest.reports.model.Roofline;
 import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LinearErrorPoint;
 import dev.attest.reports.model.LatencyResult;
@@ -84,18 +87,61 @@ final class Measurements {
     /**
      * The linear-attention sweep (error against m, FAVOR+ i.i.d. and orthogonal, Lemma 2 theory) on
      * {@link LinearSweep#BACKEND} when it is discovered, as work item {@code linear-parallel/linear-sweep};
-     * {@code timed}: also the forward pass's latency at each m.
+     * {@code timed}: also the forward pass's latency at each m; an integrity failure is added to {@code failures}.
      */
-    static List<LinearErrorPoint> linear(Profile profile, Shard shard, boolean timed, PrintWriter err) {
+    static List<LinearErrorPoint> linear(Profile profile, Shard shard, boolean timed, List<MeasurementIssue> failures,
+                                         PrintWriter err) {
         if (!shard.owns(LinearSweep.BACKEND, "linear-sweep")) return List.of();
         LinearAttentionBackend backend = LinearBackends.discover().stream()
                 .filter(b -> b.name().equals(LinearSweep.BACKEND)).findFirst().orElse(null);
         if (backend == null) return List.of();
         Progress progress = new Progress(err, "linear attention", 1);
-        List<LinearErrorPoint> out = LinearSweep.run(backend, profile.linearSweep(), timed ? profile.timing() : null);
+        LinearSweep.Outcome outcome = LinearSweep.run(backend, profile.linearSweep(), timed ? profile.timing() : null);
+        List<LinearErrorPoint> out = outcome.points();
+        if (outcome.integrityFailure() != null) {
+            failures.add(new MeasurementIssue(backend.name(), "linear-sweep", Status.FAIL, backend.name()
+                    + " gets no latency figure: " + outcome.integrityFailure()));
+        }
         progress.step(backend.name() + " m=" + java.util.Arrays.toString(profile.linearSweep().features()));
         progress.finish();
         return out;
+    }
+
+    /**
+     * The baseline backend speeds are given as ratios to: {@code requested} when given (it must be one of
+     * {@code backends}), else onnxruntime when it is measured, else cpu-naive, else the first backend.
+     */
+    static String baseline(String requested, List<ProviderInfo> backends) {
+        List<String> names = backends.stream().map(ProviderInfo::name).toList();
+        if (requested != null) {
+            if (!names.contains(requested)) {
+                throw new UsageException("--baseline " + requested + ": not a backend of this run (" + String.join(", ",
+                        names) + ")");
+            }
+            return requested;
+        }
+        for (String preferred : List.of("onnxruntime", "cpu-naive")) if (names.contains(preferred)) return preferred;
+        return names.isEmpty() ? null : names.getFirst();
+    }
+
+    /**
+     * The latency figures that pass the roofline bound, the performance section, and the issues of the others:
+     * the FMA roofline is measured by every shard that times anything (its bound applies to its own figures).
+     */
+    record Speed(List<LatencyResult> latency, Performance performance, List<MeasurementIssue> implausible) {
+    }
+
+    static Speed speed(Profile profile, List<LatencyResult> latency, List<BackendInfo> backends, String baseline,
+                       Path jmhDir, PrintWriter err) {
+        Progress progress = new Progress(err, "FMA roofline", 1);
+        int threads = Runtime.getRuntime().availableProcessors();
+        Roofline roofline = Latency.roofline(profile.bench, jmhDir, threads);
+        progress.step(String.format(java.util.Locale.ROOT, "%.1f GFLOP/s on 1 thread, %.1f on %d",
+                roofline.oneThreadGflops(), roofline.peakGflops(), threads));
+        progress.finish();
+        Plausibility.Judged judged = Plausibility.judge(latency, profile.allConfigs(), backends, roofline);
+        judged.implausible().forEach(i -> err.println("attest: " + i.message()));
+        return new Speed(judged.kept(), new Performance(roofline, baseline), judged.implausible());
     }
 
     /** The calibration benchmark, run by the first shard only (merge keeps it). */

@@ -12,6 +12,12 @@ final class OutputPaths {
     private OutputPaths() {
     }
 
+    /** {@code attest-out} when {@code given} is a relative path under it (a default or one like it), else null. */
+    private static Path defaultRoot(Path given) {
+        if (given.isAbsolute() || given.getNameCount() == 0 || !given.getName(0).toString().equals(DEFAULT_ROOT)) return null;
+        return given.getName(0).toAbsolutePath();
+    }
+
     /** {@code file} (given as {@code option}) can be created or replaced; null is no file. */
     static void checkFile(String option, Path file) {
         if (file == null) return;
@@ -32,9 +38,17 @@ final class OutputPaths {
         checkDirectory(option, dir.toAbsolutePath(), dir);
     }
 
+    /** The directory every command's default output lives under, relative to where attest runs. */
+    static final String DEFAULT_ROOT = "attest-out";
+
     private static void checkDirectory(String option, Path dir, Path given) {
         try {
+            Path root = defaultRoot(given);
+            boolean fresh = root != null && !Files.exists(root);
             Files.createDirectories(dir);
+            // Like a build tool's target/: a default output directory Attest creates ignores itself, so that running
+            // attest in a checkout leaves `git status` clean. A directory the user made or named is left alone.
+            if (fresh) Files.writeString(root.resolve(".gitignore"), "# created by attest: its outputs are not sources\n*\n");
             Path probe = Files.createTempFile(dir, ".attest-write-check", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {

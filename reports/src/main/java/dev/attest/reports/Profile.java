@@ -2,6 +2,7 @@ package dev.attest.reports;
 
 import dev.attest.reports.model.BenchSettings;
 import dev.attest.reports.model.ConfigInfo;
+import dev.attest.reports.timing.Sampler;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,18 +16,21 @@ public enum Profile {
     QUICK(20, withPrecisions(List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
             config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
             config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false)), precisions()),
-            new int[]{64, 128, 256, 512}, new BenchSettings(null, "avgt", 1, 3, 300, 3, 300, 1)),
+            new int[]{64, 128, 256, 512}, new BenchSettings(null, "avgt", 1, 1, 200, 10, 200, 1,
+                    new Sampler(300, 15_000, 50, 0, 0, 0))),
     FULL(100, withPrecisions(List.of(config("mha-b1-h4-s64-d32", "accuracy", 1, 4, 4, 64, 32, false),
             config("gqa-b1-h8-kv2-s96-d48-causal", "accuracy", 1, 8, 2, 96, 48, true),
             config("mqa-b2-h4-kv1-s33-d59", "accuracy", 2, 4, 1, 33, 59, false),
             config("mha-b1-h8-s128-d64", "accuracy", 1, 8, 8, 128, 64, false),
             config("gqa-b1-h8-kv4-s200-d64-causal", "accuracy", 1, 8, 4, 200, 64, true)), precisions()),
-            new int[]{64, 128, 256, 512, 1024}, new BenchSettings(null, "avgt", 2, 3, 500, 5, 500, 1)),
+            new int[]{64, 128, 256, 512, 1024}, new BenchSettings(null, "avgt", 2, 2, 500, 10, 500, 1,
+                    new Sampler(1_000, 30_000, 100, 0, 0, 0))),
     TINY(5, withPrecisions(List.of(config("tiny-b1-h2-s8-d4", "accuracy", 1, 2, 2, 8, 4, false),
             config("tiny-b1-h2-kv1-s12-d8-causal", "accuracy", 1, 2, 1, 12, 8, true)),
             List.of(dev.attest.spi.TensorTypes.withCache(dev.attest.reference.ElementType.BF16,
                     dev.attest.reference.ElementType.FP8_E4M3))),
-            new int[]{8, 16, 32}, new BenchSettings(null, "avgt", 0, 1, 20, 2, 20, 1));
+            new int[]{8, 16, 32}, new BenchSettings(null, "avgt", 0, 1, 10, 6, 10, 1,
+                    new Sampler(20, 2_000, 2, 0, 0, 0)));
 
     /**
      * The element types every profile also measures its first accuracy shape in, so that the accuracy-against-latency
@@ -49,7 +53,7 @@ public enum Profile {
         this.accuracyConfigs = accuracyConfigs;
         this.scalingLengths = scalingLengths;
         this.bench = new BenchSettings(Latency.JMH_VERSION, bench.mode(), bench.forks(), bench.warmupIterations(),
-                bench.warmupMillis(), bench.measurementIterations(), bench.measurementMillis(), bench.threads());
+                bench.warmupMillis(), bench.measurementIterations(), bench.measurementMillis(), bench.threads(), bench.warmup());
     }
 
     /** Cached lengths L of the KV-cache decode series (B = 1, Hq = Hkv = 4, D = 64; H = 2, D = 8 for tiny). */
@@ -61,12 +65,16 @@ public enum Profile {
         };
     }
 
-    /** The timing loop of the KV-cache and linear-attention series (see {@link Timing}). */
-    public Timing timing() {
+    /**
+     * The in-process timing of the KV-cache and linear-attention series (see {@link Sampler}): the fork's warm-up
+     * rule, then at least 8 samples (15 in full) and at most 40 until the interval is narrow.
+     */
+    public Sampler timing() {
+        Sampler w = bench.warmup();
         return switch (this) {
-            case QUICK -> new Timing(250, 9, 10);
-            case FULL -> new Timing(500, 15, 25);
-            case TINY -> new Timing(2, 3, 1);
+            case QUICK -> new Sampler(w.minWarmupMillis(), 10_000, 10, 8, 40, 3_000);
+            case FULL -> new Sampler(w.minWarmupMillis(), 20_000, 25, 15, 60, 8_000);
+            case TINY -> new Sampler(w.minWarmupMillis(), w.maxWarmupMillis(), 1, 6, 12, 500);
         };
     }
 
@@ -112,7 +120,8 @@ public enum Profile {
     }
 
     static ConfigInfo config(String name, String kind, int b, int hq, int hkv, int s, int d, boolean causal) {
-        long flops = 2L * b * hq * s * s * (d + d);
+        // the field's convention (FlashAttention's benchmarks, tritonbench): 4·B·H·Sq·Skv·D, halved for causal
+        long flops = 4L * b * hq * s * s * d / (causal ? 2 : 1);
         return new ConfigInfo(name, kind, b, hq, hkv, s, s, d, causal, flops, "fp32");
     }
 

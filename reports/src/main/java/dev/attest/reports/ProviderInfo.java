@@ -11,7 +11,12 @@ import java.util.List;
  *                 declare before any worker is started for them
  */
 public record ProviderInfo(String className, boolean linear, String name, String description, String precision,
-                           String unavailableReason, List<String> features, String error) {
+                           String unavailableReason, List<String> features, String error, String device) {
+    public ProviderInfo(String className, boolean linear, String name, String description, String precision,
+                        String unavailableReason, List<String> features, String error) {
+        this(className, linear, name, description, precision, unavailableReason, features, error, "cpu");
+    }
+
     public boolean available() {
         return unavailableReason == null;
     }

@@ -5,7 +5,10 @@ import dev.attest.faults.FaultDetection;
 import dev.attest.faults.KillMatrix;
 import dev.attest.reports.html.HtmlReport;
 import dev.attest.reports.model.Environment;
+import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.LinearErrorPoint;
+import dev.attest.reports.model.MeasurementIssue;
+import dev.attest.reports.model.Performance;
 import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.Report;
 import dev.attest.reports.model.ReportJson;
@@ -17,6 +20,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -53,6 +57,10 @@ public final class ReportCommand implements Callable<Integer> {
             + " of the whole current catalog (every mutant, every applicable property)")
     Path killMatrix;
 
+    @Option(names = "--baseline", paramLabel = "BACKEND", description = "the backend every speed is given as a ratio"
+            + " to (default: onnxruntime when measured, else cpu-naive)")
+    String baseline;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -82,15 +90,26 @@ public final class ReportCommand implements Callable<Integer> {
         Set<String> failed = check.report().conformance().stream().filter(r -> r.status() == Status.FAIL)
                 .map(r -> r.backend()).collect(Collectors.toSet());
         Path jmhDir = out.resolve("jmh");
+        String baselineBackend = Measurements.baseline(baseline, check.selection().availableSoftmax());
         Measurements.Measured measured = Measurements.measure(check.settings(), check.selection().availableSoftmax(),
                 failed, profile, shard, true, !noLatency, jmhDir, err);
+        List<MeasurementIssue> issues = new ArrayList<>(measured.issues());
+        List<LatencyResult> latency = measured.latency();
+        Performance performance = null;
+        if (!noLatency) {
+            Measurements.Speed speed = Measurements.speed(profile, latency, check.report().backends(), baselineBackend,
+                    jmhDir, err);
+            latency = speed.latency();
+            performance = speed.performance();
+            issues.addAll(speed.implausible());
+        }
         Metric calibration = noLatency ? null : Measurements.calibration(profile, shard, jmhDir);
-        List<LinearErrorPoint> linear = Measurements.linear(profile, shard, !noLatency, err);
+        List<LinearErrorPoint> linear = Measurements.linear(profile, shard, !noLatency, issues, err);
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("report", profile.label(), check.report().run().seed(), common.tries,
                         shard.whole() ? null : shard.toString(), common.requested(), noLatency ? null : profile.bench),
                 check.report().backends(), profile.allConfigs(), check.report().conformance(), measured.accuracy(),
-                measured.latency(), calibration, measured.kvCache(), linear, faultDetection, measured.issues())
+                latency, calibration, measured.kvCache(), linear, faultDetection, issues, performance)
                 .canonical();
         write(report, out);
         stdout.print(Conformance.matrix(report.conformance()));

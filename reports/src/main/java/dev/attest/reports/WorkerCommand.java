@@ -90,7 +90,7 @@ public final class WorkerCommand implements Callable<Integer> {
     private static void discover(List<String> skip, Emitter emit) {
         discover(AttentionBackend.class, false, skip, emit, (cls, b) -> new ProviderInfo(cls, false, b.name(),
                 b.description(), precision(b.capabilities().precision()), b.unavailableReason().orElse(null),
-                b.capabilities().features().stream().map(Enum::name).sorted().toList(), null));
+                b.capabilities().features().stream().map(Enum::name).sorted().toList(), null, b.runsOn()));
         discover(LinearAttentionBackend.class, true, skip, emit, (cls, b) -> new ProviderInfo(cls, true, b.name(),
                 b.description() + " (linear attention)", precision(b.capabilities().precision()), null, List.of(),
                 null));

@@ -3,7 +3,9 @@ package dev.attest.reports;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.Layout;
 import dev.attest.reference.Tensor;
+import dev.attest.reports.bench.AttentionBench;
 import dev.attest.reports.model.ConfigInfo;
+import dev.attest.reports.timing.OutputCheck;
 import dev.attest.reports.model.MeasurementIssue;
 import dev.attest.reports.model.Status;
 import dev.attest.spi.AttentionBackend;
@@ -44,10 +46,16 @@ final class WorkerMeasurements {
             String item = "latency:" + c.name();
             if (!shard.owns(backend.name(), item) || items.unsupported(item, backend, c)) continue;
             items.run(item, () -> {
-                smokeCall(backend, c);    // the backend's own exception, which a failed JMH fork would not show
                 Path json = jmhDir == null ? null : jmhDir.resolve(backend.name() + "--" + c.name() + ".json");
-                emit.accept(WorkerEvent.of(Latency.measure(backend.name(), c, profile.bench, s.jars().stream()
-                        .map(Path::of).toList(), json, s.timeoutSeconds())));
+                try (TemporaryDirectory expectedDir = TemporaryDirectory.create("attest-expected")) {
+                    // also the backend's own exception, which a failed JMH fork would not show
+                    Latency.Expected expected = untimedOutputs(backend, c, expectedDir);
+                    Latency.Outcome o = Latency.measure(backend.name(), c, profile.bench, s.jars().stream()
+                            .map(Path::of).toList(), json, s.timeoutSeconds(), expected);
+                    if (o.integrityFailure() == null) emit.accept(WorkerEvent.of(o.result()));
+                    else items.issue(item, Status.FAIL, backend.name() + " gets no speed figure on " + c.name()
+                            + ": " + o.integrityFailure());
+                }
             });
         }
         if (!shard.owns(backend.name(), "kv-cache")) return;
@@ -57,18 +65,27 @@ final class WorkerMeasurements {
         }
         int[] lengths = profile.kvLengths();
         int heads = profile == Profile.TINY ? 2 : 4, dim = profile == Profile.TINY ? 8 : 64;
-        // a discarded first point: the JIT compiles this backend's decode and recompute paths before any is kept
-        items.run("kv-cache:warm-up", () -> KvDecode.measure(backend, lengths[lengths.length - 1], heads, dim,
-                profile.timing()));
         for (int length : lengths) {
-            items.run("kv-cache:L=" + length, () -> emit.accept(WorkerEvent.of(KvDecode.measure(backend, length, heads,
-                    dim, profile.timing()))));
+            String item = "kv-cache:L=" + length;
+            items.run(item, () -> {
+                KvDecode.Outcome o = KvDecode.measure(backend, length, heads, dim, profile.timing());
+                if (o.integrityFailure() == null) emit.accept(WorkerEvent.of(o.point()));
+                else items.issue(item, Status.FAIL, backend.name() + " gets no KV-cache figure at L=" + length + ": "
+                        + o.integrityFailure());
+            });
         }
     }
 
-    private static void smokeCall(AttentionBackend backend, ConfigInfo c) {
-        AttentionProblem problem = Workloads.problem(c, Accuracy.DATA_SEED);
-        backend.attention(problem, Workloads.output(c, problem));
+    /** The untimed outputs on the bench's two inputs, written for the JMH fork to check its timed output against. */
+    private static Latency.Expected untimedOutputs(AttentionBackend backend, ConfigInfo c, TemporaryDirectory dir) {
+        Latency.Expected expected = new Latency.Expected(dir.resolve("a.bits"), dir.resolve("b.bits"));
+        for (long seed : new long[]{AttentionBench.SEED_A, AttentionBench.SEED_B}) {
+            AttentionProblem problem = Workloads.problem(c, seed);
+            Tensor out = Workloads.output(c, problem);
+            backend.attention(problem, out);
+            OutputCheck.write(seed == AttentionBench.SEED_A ? expected.a() : expected.b(), OutputCheck.snapshot(out));
+        }
+        return expected;
     }
 
     /** Runs items, turning what a backend throws into an issue of that item. */

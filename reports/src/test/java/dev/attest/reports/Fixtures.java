@@ -63,8 +63,8 @@ final class Fixtures {
     static Report withKvAndLinear(Report report) {
         List<KvCachePoint> kv = new ArrayList<>();
         for (int l : Profile.QUICK.kvLengths()) {
-            kv.add(new KvCachePoint("cpu-naive", l, 1e-4 * l, 2e-6 * l * l));
-            kv.add(new KvCachePoint("cpu-batched", l, 5e-5 * l, 1e-6 * l * l));
+            kv.add(kvPoint("cpu-naive", l, 1e-4 * l, 2e-6 * l * l));
+            kv.add(kvPoint("cpu-batched", l, 5e-5 * l, 1e-6 * l * l));
         }
         List<LinearErrorPoint> linear = new ArrayList<>();
         for (int m : Profile.QUICK.linearSweep().features()) {
@@ -78,9 +78,24 @@ final class Fixtures {
                 linear).canonical();
     }
 
+    static KvCachePoint kvPoint(String backend, int length, double decode, double recompute) {
+        return new KvCachePoint(backend, length, decode, recompute, metric(decode).interval(), metric(recompute).interval());
+    }
+
+    /** A steady timing: ten samples within ±1%, so its interval is narrow and it is reliable. */
     static Metric metric(double millis) {
-        return new Metric("attention", "ms/op", millis, millis * 0.02, List.of(millis * 0.99, millis, millis * 1.01),
-                "primary");
+        List<Double> samples = new ArrayList<>();
+        for (int k = 0; k < 10; k++) samples.add(millis * (0.99 + 0.02 * k / 9));
+        return new Metric("attention", "ms/op", millis, millis * 0.02, samples, "primary",
+                dev.attest.reports.timing.Intervals.of(samples));
+    }
+
+    /** A timing from a busy machine: ten samples spread over ±60%, so its interval is far wider than 20%. */
+    static Metric noisyMetric(double millis) {
+        List<Double> samples = new ArrayList<>();
+        for (int k = 0; k < 10; k++) samples.add(millis * (0.4 + 1.2 * k / 9));
+        return new Metric("attention", "ms/op", millis, millis * 0.6, samples, "primary",
+                dev.attest.reports.timing.Intervals.of(samples));
     }
 
     static final String S1 = "required_S1_shapes_with_all_dimensions_different_agree_with_the_oracle";

@@ -58,10 +58,11 @@ class HtmlReportTest {
         assertFalse(html.contains("not available in this run"), "no placeholder when the data is there");
         assertFalse(html.contains("<script"));
         // the synthetic series are exactly linear and quadratic in L: the fitted slopes say so
-        assertTrue(html.contains("cpu-naive decode (slope 1.00)") && html.contains("cpu-naive recompute (slope 2.00)"),
+        assertTrue(html.contains("cpu-naive decode fit, slope 1.00") && html.contains("cpu-naive recompute fit, slope 2.00"),
                 "fitted slopes in the legend");
-        assertTrue(html.contains("<td>cpu-naive</td><td>512</td><td>0.0512 ms</td><td>0.5243 ms</td><td>10.2×</td>"),
-                "the table carries the ratio");
+        assertTrue(html.contains("<td>1.00 ± 0.00, R² 1.000 (4 of 4 points)</td>"), "a fit with its interval and R²");
+        assertTrue(html.contains("<td>cpu-naive</td><td>512</td><td>0.0512 ms [0.0508, 0.0516]</td>"
+                + "<td>0.5243 ms [0.5202, 0.5284]</td><td>10.2×</td><td>ok</td>"), "the table carries intervals and the ratio");
         assertTrue(html.contains("Performer theory (Lemma 2, i.i.d.) kernel rel. MSE"));
         assertTrue(html.contains("<td>linear-parallel</td><td>favor+ orthogonal</td><td>64</td><td>256</td>"));
         String accuracy = html.substring(html.indexOf("id='fig-accuracy'"), html.indexOf("</svg>",

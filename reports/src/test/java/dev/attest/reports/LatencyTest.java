@@ -21,10 +21,12 @@ class LatencyTest {
         System.setProperty("jmh.ignoreLock", "true");
         var config = Profile.TINY.accuracyConfigs.getFirst();
         Path json = dir.resolve("jmh.json");
-        LatencyResult r = Latency.measure("cpu-naive", config, Profile.TINY.bench, List.of(), json, 60);
+        LatencyResult r = Latency.measure("cpu-naive", config, Profile.TINY.bench, List.of(), json, 60, null).result();
         assertEquals("cpu-naive", r.backend());
         assertEquals("ms/op", r.metric().unit());
-        assertEquals(Profile.TINY.bench.measurementIterations(), r.metric().samples().size());
+        assertTrue(r.metric().samples().size() >= Profile.TINY.bench.measurementIterations());
+        assertTrue(r.metric().interval().low() <= r.metric().interval().median()
+                && r.metric().interval().median() <= r.metric().interval().high(), r.metric().interval().toString());
         assertTrue(r.metric().score() > 0);
         assertEquals("primary", r.metric().role());
         assertTrue(Files.readString(json).contains("\"primaryMetric\""));

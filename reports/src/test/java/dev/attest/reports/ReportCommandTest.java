@@ -59,6 +59,27 @@ class ReportCommandTest {
     }
 
     @Test
+    void aBackendThatIsFastBecauseItSkipsWorkIsFlaggedAndGetsNoSpeedFigure() throws Exception {
+        System.setProperty("jmh.ignoreLock", "true");
+        Path jar = Cli.serviceJar(dir, SkipsRepeatedWorkBackend.class.getName());
+        Path out = dir.resolve("bench");
+        Cli cli = Cli.run("bench", "--profile", "tiny", "--jar", jar.toString(), "--backend",
+                "cpu-naive,skips-repeated-work", "--out", out.toString());
+        assertEquals(1, cli.code(), "a lying speed figure fails the run: " + cli.out() + cli.err());
+        Report bench = ReportJson.read(out.resolve("bench.json"));
+        assertTrue(bench.latency().stream().noneMatch(l -> l.backend().equals("skips-repeated-work")),
+                "no speed figure for it");
+        assertTrue(bench.latency().stream().anyMatch(l -> l.backend().equals("cpu-naive")), "the honest one keeps its");
+        var flagged = bench.measurementIssues().stream().filter(i -> i.backend().equals("skips-repeated-work")
+                && i.item().startsWith("latency:") && i.status() == Status.FAIL).toList();
+        long fp32 = Profile.TINY.allConfigs().stream().filter(c -> c.types().equals("fp32")).count();
+        assertEquals(fp32, flagged.size(), "every configuration it was timed on is flagged: " + flagged);
+        assertTrue(flagged.getFirst().message().contains("differ from the untimed call"), flagged.getFirst().message());
+        assertTrue(bench.measurementIssues().stream().noneMatch(i -> i.backend().equals("cpu-naive")
+                && i.status() == Status.FAIL), "cpu-naive's timed output is bit-identical to its untimed one");
+    }
+
+    @Test
     void benchKeepsJmhJsonAndAttestsModel() throws Exception {
         System.setProperty("jmh.ignoreLock", "true");
         Path out = dir.resolve("bench");
@@ -71,8 +92,12 @@ class ReportCommandTest {
         assertEquals(fp32, bench.latency().size());
         assertEquals(Profile.TINY.kvLengths().length, bench.kvCache().size());
         try (var files = Files.list(out.resolve("jmh"))) {
-            assertEquals(fp32 + 1, files.count());
+            int roofline = Runtime.getRuntime().availableProcessors() == 1 ? 1 : 2;
+            assertEquals(fp32 + 1 + roofline, files.count(), "a JSON per config, the calibration and the roofline on 1 and N threads");
         }
-        assertTrue(cli.out().contains("ms/op"), cli.out());
+        assertTrue(cli.out().contains("median ms") && cli.out().contains("95% interval"), cli.out());
+        assertTrue(bench.performance() != null && bench.performance().roofline().peakGflops() > 0,
+                "the FMA roofline of the same run");
+        assertTrue(bench.latency().stream().allMatch(l -> l.metric().interval() != null), "no figure without an interval");
     }
 }

@@ -81,6 +81,11 @@ public final class CudaBackend extends CheckedBackend {
         return kernel != null ? kernel : Kernel.fromProperty();
     }
 
+    @Override
+    public String runsOn() {
+        return "cuda";
+    }
+
     /** The device in use, e.g. {@code NVIDIA H100 80GB HBM3 (sm_90, driver 13000)}; an error when unavailable. */
     public String device() {
         return CudaRuntime.get().describeDevice();

@@ -5,10 +5,10 @@ import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.title.TextTitle;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.XYIntervalSeries;
+import org.jfree.data.xy.XYIntervalSeriesCollection;
 import org.jfree.svg.SVGGraphics2D;
 
 import java.awt.BasicStroke;
@@ -29,18 +29,37 @@ public final class Charts {
     private Charts() {
     }
 
-    /** A series: name, points, whether drawn as a line, as shapes, or both. */
+    /**
+     * A series: name, points, whether drawn as a line, as shapes, or both. A point is {x, y}, or
+     * {x, y, xLow, xHigh, yLow, yHigh} with its intervals, drawn as error bars.
+     */
     public record Series(String name, List<double[]> points, boolean lines, boolean shapes, Color color) {
+    }
+
+    /** {x, y} with x's interval: a latency on the x axis. */
+    public static double[] withXError(double x, double y, double xLow, double xHigh) {
+        return new double[]{x, y, xLow, xHigh, y, y};
+    }
+
+    /** {x, y} with y's interval: a latency on the y axis. */
+    public static double[] withYError(double x, double y, double yLow, double yHigh) {
+        return new double[]{x, y, x, x, yLow, yHigh};
     }
 
     public static String xy(String figureId, String title, String xLabel, boolean logX, String yLabel, boolean logY,
                             List<Series> series, int width, int height) {
-        XYSeriesCollection data = new XYSeriesCollection();
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
+        XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
+        XYErrorRenderer renderer = new XYErrorRenderer();
+        // no caps and butt-ended bars: a point without an interval (a fitted line's) draws nothing extra
+        renderer.setCapLength(0);
+        renderer.setErrorStroke(new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER));
         int i = 0;
         for (Series s : series) {
-            XYSeries xs = new XYSeries(s.name(), false, true);
-            for (double[] p : s.points()) xs.add(p[0], p[1]);
+            XYIntervalSeries xs = new XYIntervalSeries(s.name(), false, true);
+            for (double[] p : s.points()) {
+                if (p.length >= 6) xs.add(p[0], p[2], p[3], p[1], p[4], p[5]);
+                else xs.add(p[0], p[0], p[0], p[1], p[1], p[1]);
+            }
             data.addSeries(xs);
             renderer.setSeriesLinesVisible(i, s.lines());
             renderer.setSeriesShapesVisible(i, s.shapes());

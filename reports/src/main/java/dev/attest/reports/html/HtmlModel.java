@@ -10,8 +10,7 @@ public record HtmlModel(String title, String summary, boolean conforms, List<Str
                         List<String> backends, List<MatrixRow> matrix, List<String[]> failures,
                         List<String[]> notMeasured,
                         List<String[]> accuracyRows, String accuracyLatencySvg, List<String> pareto,
-                        String scalingSvg, List<String[]> exponents, List<String[]> latencyRows,
-                        String kvCacheSvg, List<String[]> kvRows, List<String[]> kvSlopes, String linearSvg,
+                        SpeedSection speed, String reliabilityRule, String linearSvg,
                         List<String[]> linearRows, String calibration, FaultSection faults) {
 
     /** One property across the backends: each cell is a status label. */

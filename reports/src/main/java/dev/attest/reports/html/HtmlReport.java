@@ -3,6 +3,7 @@ package dev.attest.reports.html;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.ConfigInfo;
 import dev.attest.reports.model.Environment;
+import dev.attest.reports.model.Interval;
 import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.LinearErrorPoint;
@@ -68,97 +69,56 @@ public final class HtmlReport {
 
         List<String[]> accuracyRows = new ArrayList<>();
         List<Analysis.Point> points = new ArrayList<>();
+        Map<String, List<double[]>> reliablePoints = new TreeMap<>(), unreliablePoints = new TreeMap<>();
         for (AccuracyResult a : r.accuracy()) {
             LatencyResult l = latency.get(a.backend() + "\u0000" + a.config());
+            Interval i = l == null ? null : SpeedFigures.of(l.metric());
             accuracyRows.add(new String[]{a.backend(), a.config(), a.types(), sci(a.maxAbsError()), sci(a.relativeRms()),
                     a.ulpError() == null ? "-" : ulps(a.ulpError()),
                     sci(a.baselineError()), sci(a.allowance()), fixed(a.errorOverAllowance()),
-                    a.withinAllowance() ? "within" : "OUTSIDE", l == null ? "no figure" : ms(l.metric().score())});
+                    a.withinAllowance() ? "within" : "OUTSIDE",
+                    i == null ? "no figure" : SpeedFigures.ms(i) + (i.reliable() ? "" : " (unreliable)")});
             // an infinite error (a NaN or infinity where the oracle is finite) is in the table, not on a log axis
-            if (l != null && r.conforms(a.backend()) && Double.isFinite(a.relativeRms())) {
-                points.add(new Analysis.Point(a.backend() + " / " + a.config(), l.metric().score(),
-                        Math.max(a.relativeRms(), 1e-12)));
+            if (i != null && r.conforms(a.backend()) && Double.isFinite(a.relativeRms())) {
+                double y = Math.max(a.relativeRms(), 1e-12);
+                (i.reliable() ? reliablePoints : unreliablePoints).computeIfAbsent(a.backend(), k -> new ArrayList<>())
+                        .add(Charts.withXError(i.median(), y, i.low(), i.high()));
+                // only a reliable latency can claim a place on the frontier
+                if (i.reliable()) points.add(new Analysis.Point(a.backend() + " / " + a.config(), i.median(), y));
             }
         }
         String accuracySvg = null;
         List<String> pareto = new ArrayList<>();
-        if (!points.isEmpty()) {
-            Map<String, List<double[]>> perBackend = new TreeMap<>();
-            for (Analysis.Point p : points) {
-                perBackend.computeIfAbsent(p.label().substring(0, p.label().indexOf(" / ")), k -> new ArrayList<>())
-                        .add(new double[]{p.x(), p.y()});
-            }
+        if (!reliablePoints.isEmpty() || !unreliablePoints.isEmpty()) {
             List<Charts.Series> series = new ArrayList<>();
-            perBackend.forEach((b, pts) -> series.add(new Charts.Series(b, pts, false, true, null)));
+            java.util.Set<String> names = new TreeSet<>(reliablePoints.keySet());
+            names.addAll(unreliablePoints.keySet());
+            int colour = 0;
+            for (String b : names) {
+                SpeedSection.addMeasured(series, b, reliablePoints.getOrDefault(b, List.of()),
+                        unreliablePoints.getOrDefault(b, List.of()), Charts.PALETTE[colour++ % Charts.PALETTE.length]);
+            }
             Map<String, List<double[]>> linearCurves = new TreeMap<>();
             for (LinearErrorPoint p : r.linearAttention()) {
                 if (p.latencyMillis() == null || !p.variant().contains("orthogonal")) continue;
+                Interval i = p.latency();
                 linearCurves.computeIfAbsent("linear attention: " + p.backend() + ", " + p.variant() + ", S="
-                        + p.length() + ", curve over m", k -> new ArrayList<>()).add(new double[]{p.latencyMillis(),
-                        Math.max(p.error(), 1e-12)});
+                        + p.length() + ", curve over m", k -> new ArrayList<>()).add(i == null
+                        ? new double[]{p.latencyMillis(), Math.max(p.error(), 1e-12)}
+                        : Charts.withXError(i.median(), Math.max(p.error(), 1e-12), i.low(), i.high()));
             }
             linearCurves.forEach((n, pts) -> series.add(new Charts.Series(n, pts, true, true, new Color(0x7f7f7f))));
             List<Analysis.Point> frontier = Analysis.paretoFrontier(points);
-            series.add(new Charts.Series("Pareto frontier", frontier.stream().map(p -> new double[]{p.x(), p.y()})
-                    .toList(), true, false, Color.DARK_GRAY));
+            if (!frontier.isEmpty()) {
+                series.add(new Charts.Series("Pareto frontier (reliable figures only)", frontier.stream()
+                        .map(p -> new double[]{p.x(), p.y()}).toList(), true, false, Color.DARK_GRAY));
+            }
             frontier.forEach(p -> pareto.add(p.label() + " (" + ms(p.x()) + ", rel. RMS " + sci(p.y()) + ")"));
-            accuracySvg = Charts.xy("fig-accuracy", "Accuracy against latency (lower left is better)",
+            accuracySvg = Charts.xy("fig-accuracy", "Accuracy against latency (lower left is better; bars: 95% intervals)",
                     "latency (ms/op, log)", true, "relative RMS error vs oracle (log)", true, series, 760, 420);
         }
 
-        String scalingSvg = null;
-        List<String[]> exponents = new ArrayList<>();
-        Map<String, List<double[]>> scaling = new TreeMap<>();
-        for (LatencyResult l : r.latency()) {
-            ConfigInfo c = configs.get(l.config());
-            if (c != null && "scaling".equals(c.kind())) {
-                scaling.computeIfAbsent(l.backend(), k -> new ArrayList<>()).add(new double[]{c.qLength(), l.metric().score()});
-            }
-        }
-        if (!scaling.isEmpty()) {
-            List<Charts.Series> series = new ArrayList<>();
-            scaling.forEach((b, pts) -> {
-                pts.sort((x, y) -> Double.compare(x[0], y[0]));
-                double e = Analysis.exponent(pts);
-                exponents.add(new String[]{b, Double.isNaN(e) ? "-" : fixed(e), Integer.toString(pts.size())});
-                series.add(new Charts.Series(b + (Double.isNaN(e) ? "" : " (slope " + fixed(e) + ")"), pts, true, true,
-                        null));
-            });
-            scalingSvg = Charts.xy("fig-scaling", "Scaling with sequence length (log-log, fitted exponent)",
-                    "sequence length S = Sq = Skv (log)", true, "latency (ms/op, log)", true, series, 760, 420);
-        }
-
-        List<String[]> latencyRows = r.latency().stream().map(l -> {
-            ConfigInfo c = configs.get(l.config());
-            String gflops = c == null ? "-" : String.format(Locale.ROOT, "%.2f", c.flops() / (l.metric().score() * 1e6));
-            return new String[]{l.backend(), l.config(), ms(l.metric().score()),
-                    l.metric().error() == null ? "-" : ms(l.metric().error()), Integer.toString(l.metric().samples().size()),
-                    gflops};
-        }).toList();
-
-        String kvSvg = null;
-        List<String[]> kvRows = new ArrayList<>();
-        List<String[]> kvSlopes = new ArrayList<>();
-        if (!r.kvCache().isEmpty()) {
-            Map<String, List<double[]>> decode = new TreeMap<>(), recompute = new TreeMap<>();
-            for (KvCachePoint p : r.kvCache()) {
-                decode.computeIfAbsent(p.backend(), k -> new ArrayList<>()).add(new double[]{p.length(), p.decodeMillis()});
-                recompute.computeIfAbsent(p.backend(), k -> new ArrayList<>()).add(new double[]{p.length(), p.recomputeMillis()});
-                kvRows.add(new String[]{p.backend(), Integer.toString(p.length()), ms(p.decodeMillis()),
-                        ms(p.recomputeMillis()), String.format(Locale.ROOT, "%.1f×", p.ratio())});
-            }
-            List<Charts.Series> series = new ArrayList<>();
-            int i = 0;
-            for (String b : decode.keySet()) {
-                Color color = Charts.PALETTE[i++ % Charts.PALETTE.length];
-                double de = Analysis.exponent(decode.get(b)), re = Analysis.exponent(recompute.get(b));
-                series.add(new Charts.Series(b + " decode (slope " + slope(de) + ")", decode.get(b), true, true, color));
-                series.add(new Charts.Series(b + " recompute (slope " + slope(re) + ")", recompute.get(b), true, false, color));
-                kvSlopes.add(new String[]{b, slope(de), slope(re), Integer.toString(decode.get(b).size())});
-            }
-            kvSvg = Charts.xy("fig-kv", "KV-cache decode against recomputation (log-log, fitted slopes)",
-                    "cached length L (log)", true, "ms per token (log)", true, series, 760, 420);
-        }
+        SpeedSection speed = SpeedSection.of(r);
         String linearSvg = null;
         List<String[]> linearRows = new ArrayList<>();
         if (!r.linearAttention().isEmpty()) {
@@ -172,7 +132,9 @@ public final class HtmlReport {
                 }
                 linearRows.add(new String[]{p.backend(), p.variant(), Integer.toString(p.length()),
                         Integer.toString(p.features()), sci(p.error()), sci(p.maxAbsError()), sci(p.kernelMse()),
-                        p.theory() == null ? "-" : sci(p.theory()), p.latencyMillis() == null ? "-" : ms(p.latencyMillis())});
+                        p.theory() == null ? "-" : sci(p.theory()), p.latency() != null ? SpeedFigures.ms(p.latency())
+                        + (p.latency().reliable() ? "" : " (unreliable)") : p.latencyMillis() == null ? "-"
+                        : ms(p.latencyMillis())});
             }
             List<Charts.Series> series = new ArrayList<>();
             int i = 0;
@@ -221,7 +183,7 @@ public final class HtmlReport {
                         + " measurements)");
         return new HtmlModel("Attest report", summary, fails == 0, env, backends, matrix, failures, notMeasured,
                 accuracyRows,
-                accuracySvg, pareto, scalingSvg, exponents, latencyRows, kvSvg, kvRows, kvSlopes, linearSvg, linearRows, calibration,
+                accuracySvg, pareto, speed, SpeedFigures.RULE, linearSvg, linearRows, calibration,
                 r.faultDetection() == null ? null : FaultSection.of(r.faultDetection()));
     }
 

@@ -13,11 +13,18 @@ package dev.attest.reports.model;
  * @param kernelMse     the kernel estimate's relative MSE E[(φ(q)ᵀφ(k) − SM(q,k))²]/SM² over all (q, k) pairs
  * @param theory        the same relative MSE from the Performer closed form (Lemma 2; i.i.d. features only, else null)
  * @param latencyMillis median time of one forward pass at this m (null when latency was not measured)
+ * @param latency       the same with its 95% interval and reliability (absent in older reports)
  */
 public record LinearErrorPoint(String backend, String variant, int length, int features, double error,
-                               double maxAbsError, double kernelMse, Double theory, Double latencyMillis) {
+                               double maxAbsError, double kernelMse, Double theory, Double latencyMillis,
+                               Interval latency) {
     public LinearErrorPoint {
         if (theory != null && !Double.isFinite(theory)) theory = null;
         if (latencyMillis != null && !Double.isFinite(latencyMillis)) latencyMillis = null;
+    }
+
+    public LinearErrorPoint(String backend, String variant, int length, int features, double error,
+                            double maxAbsError, double kernelMse, Double theory, Double latencyMillis) {
+        this(backend, variant, length, features, error, maxAbsError, kernelMse, theory, latencyMillis, null);
     }
 }

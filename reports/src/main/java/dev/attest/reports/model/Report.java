@@ -27,13 +27,16 @@ import java.util.List;
  *                        optional field, so older readers ignore it)
  * @param measurementIssues the measurements not taken: workloads a backend does not declare (unsupported) and those
  *                        it failed on (a failure of the report); absent from the JSON when empty
+ * @param performance     what the speed figures are read against (the run's FMA roofline, the baseline backend);
+ *                        absent when nothing was timed (added to schema version 1 as an optional field)
  */
 public record Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
                      List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
                      List<LatencyResult> latency, Metric calibration, List<KvCachePoint> kvCache,
                      List<LinearErrorPoint> linearAttention,
                      @JsonInclude(JsonInclude.Include.NON_NULL) FaultDetection faultDetection,
-                     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<MeasurementIssue> measurementIssues) {
+                     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<MeasurementIssue> measurementIssues,
+                     @JsonInclude(JsonInclude.Include.NON_NULL) Performance performance) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -46,6 +49,16 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
         kvCache = nonNull(kvCache);
         linearAttention = nonNull(linearAttention);
         measurementIssues = nonNull(measurementIssues);
+    }
+
+    /** A report without a performance section. */
+    public Report(int schemaVersion, Environment environment, RunInfo run, List<BackendInfo> backends,
+                  List<ConfigInfo> configs, List<PropertyResult> conformance, List<AccuracyResult> accuracy,
+                  List<LatencyResult> latency, Metric calibration, List<KvCachePoint> kvCache,
+                  List<LinearErrorPoint> linearAttention, FaultDetection faultDetection,
+                  List<MeasurementIssue> measurementIssues) {
+        this(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency, calibration, kvCache,
+                linearAttention, faultDetection, measurementIssues, null);
     }
 
     /** A report without measurement issues. */
@@ -69,13 +82,19 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
     /** This report with {@code faultDetection} as its fault-detection section (null: none). */
     public Report withFaultDetection(FaultDetection faultDetection) {
         return new Report(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency,
-                calibration, kvCache, linearAttention, faultDetection, measurementIssues);
+                calibration, kvCache, linearAttention, faultDetection, measurementIssues, performance);
     }
 
     /** This report with {@code issues} as its measurement issues. */
     public Report withMeasurementIssues(List<MeasurementIssue> issues) {
         return new Report(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency,
-                calibration, kvCache, linearAttention, faultDetection, issues);
+                calibration, kvCache, linearAttention, faultDetection, issues, performance);
+    }
+
+    /** This report with {@code performance} as its performance section. */
+    public Report withPerformance(Performance performance) {
+        return new Report(schemaVersion, environment, run, backends, configs, conformance, accuracy, latency,
+                calibration, kvCache, linearAttention, faultDetection, measurementIssues, performance);
     }
 
     private static <T> List<T> nonNull(List<T> list) {
@@ -105,7 +124,8 @@ public record Report(int schemaVersion, Environment environment, RunInfo run, Li
                         p -> p.backend() + "\u0000" + p.variant() + "\u0000" + p.length() + "\u0000" + p.features()),
                 faultDetection,
                 sortedUnique(measurementIssues, Comparator.comparing(MeasurementIssue::backend)
-                        .thenComparing(MeasurementIssue::item), i -> i.backend() + "\u0000" + i.item()));
+                        .thenComparing(MeasurementIssue::item), i -> i.backend() + "\u0000" + i.item()),
+                performance);
     }
 
     private static <T> List<T> sortedUnique(List<T> list, Comparator<T> order, java.util.function.Function<T, String> key) {
