@@ -54,7 +54,7 @@ public final class Intervals {
         double width = interval.relativeWidth();
         if (width <= MAX_RELATIVE_WIDTH) return interval;
         return interval.markedUnreliable(String.format(Locale.ROOT,
-                "%.0f%% interval spans %.0f%% of the median (more than %.0f%%)", interval.confidence() * 100,
+                "the %.0f%% interval spans %.0f%% of the median (more than %.0f%%)", CONFIDENCE * 100,
                 width * 100, MAX_RELATIVE_WIDTH * 100));
     }
 }

@@ -1,0 +1,110 @@
+package dev.attest.reports;
+
+import dev.attest.reports.html.HtmlReport;
+import dev.attest.reports.model.LatencyResult;
+import dev.attest.reports.model.Metric;
+import dev.attest.reports.model.Performance;
+import dev.attest.reports.model.Report;
+import dev.attest.reports.model.ReportJson;
+import dev.attest.reports.model.Roofline;
+import dev.attest.reports.model.Status;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The reliability rule where the report shows and judges speed: tables, fits, the frontier, compare's gate. */
+class SpeedReliabilityTest {
+    @TempDir
+    Path dir;
+
+    /** {@code report} with cpu-naive's latency on the configs {@code noisy} selects replaced by a noisy timing. */
+    private static Report noisy(Report report, Predicate<String> noisy, double factor) {
+        List<LatencyResult> latency = new ArrayList<>();
+        for (LatencyResult l : report.latency()) {
+            boolean replace = l.backend().equals("cpu-naive") && noisy.test(l.config());
+            Metric m = replace ? Fixtures.noisyMetric(l.metric().center() * factor) : l.metric();
+            latency.add(new LatencyResult(l.backend(), l.config(), m));
+        }
+        return new Report(report.schemaVersion(), report.environment(), report.run(), report.backends(),
+                report.configs(), report.conformance(), report.accuracy(), latency, report.calibration(),
+                report.kvCache(), report.linearAttention(), report.faultDetection(), report.measurementIssues(),
+                report.performance()).canonical();
+    }
+
+    @Test
+    void unreliableCellsAreMarkedAndNeitherFittedNorOnTheFrontier() {
+        // two of cpu-naive's four scaling lengths and its fastest accuracy config are noisy
+        Report report = noisy(Fixtures.report(0.001, 0.5, Status.PASS, 0.5),
+                c -> c.endsWith("s0064") || c.endsWith("s0128") || c.equals("mqa-b2-h4-kv1-s33-d59"), 1);
+        String html = HtmlReport.render(report);
+        assertTrue(html.contains("<tr class=\"unreliable\"><td>cpu-naive</td><td>scaling-h4-d64-s0064</td>"), "marked");
+        assertTrue(html.contains("unreliable: the 95% interval spans"), "the row says why");
+        assertTrue(html.contains("<td>cpu-naive</td><td>not fitted: fewer than 3 reliable points (of 4)</td>"),
+                "no fit through two reliable points");
+        assertTrue(html.contains("<td>cpu-batched</td><td>2.00 ± 0.00, R² 1.000 (4 of 4 points)</td>"),
+                "the steady backend keeps its fit, with interval and R²");
+        assertTrue(html.contains("cpu-naive (unreliable, not fitted)"), "unreliable points drawn apart");
+        String frontier = html.substring(html.indexOf("Pareto frontier (no other"), html.indexOf("</ul>",
+                html.indexOf("Pareto frontier (no other")));
+        assertFalse(frontier.contains("cpu-naive / mqa-b2-h4-kv1-s33-d59"), "an unreliable latency claims no place");
+        assertTrue(html.contains("figure(s) in this report are unreliable"));
+    }
+
+    @Test
+    void compareJudgesNoUnreliableFigure() {
+        Report base = Fixtures.report(0.001, 0.5, Status.PASS, 0.5);
+        // NEW is 3× slower on one config: a regression when measured steadily, not judged when noisy
+        Path a = dir.resolve("a.json"), steady = dir.resolve("steady.json"), shaky = dir.resolve("shaky.json");
+        ReportJson.write(a, base);
+        List<LatencyResult> slower = new ArrayList<>();
+        for (LatencyResult l : base.latency()) {
+            boolean hit = l.backend().equals("cpu-naive") && l.config().endsWith("s0256");
+            slower.add(hit ? new LatencyResult(l.backend(), l.config(), Fixtures.metric(3 * l.metric().center())) : l);
+        }
+        ReportJson.write(steady, new Report(base.schemaVersion(), base.environment(), base.run(), base.backends(),
+                base.configs(), base.conformance(), base.accuracy(), slower, base.calibration(), base.kvCache(),
+                base.linearAttention()));
+        ReportJson.write(shaky, noisy(base, c -> c.endsWith("s0256"), 3));
+        Cli regression = Cli.run("compare", a.toString(), steady.toString(), "--max-slowdown", "20");
+        assertEquals(1, regression.code(), regression.out());
+        assertTrue(regression.out().contains("| slower | cpu-naive | scaling-h4-d64-s0256 |"), regression.out());
+        Cli notJudged = Cli.run("compare", a.toString(), shaky.toString(), "--max-slowdown", "20");
+        assertEquals(0, notJudged.code(), notJudged.out());
+        assertTrue(notJudged.out().contains("### Not judged") && notJudged.out().contains(
+                "| unreliable | cpu-naive | scaling-h4-d64-s0256 |"), notJudged.out());
+    }
+
+    @Test
+    void aFigureAboveTheRooflineIsRefusedAsImplausible() {
+        Report report = Fixtures.report(0.001, 0.5, Status.PASS, 0.5);
+        // a roofline of 2000 GFLOP/s: cpu-batched's synthetic 3000 GFLOP/s is impossible, cpu-naive's 1000 is not
+        Metric op = Fixtures.metric(1.0);
+        Roofline slowMachine = new Roofline("test", 2_000_000_000L, op, 1, op);
+        Plausibility.Judged judged = Plausibility.judge(report.latency(), report.configs(), report.backends(), slowMachine);
+        assertTrue(judged.kept().stream().noneMatch(l -> l.backend().equals("cpu-batched")
+                && l.config().startsWith("scaling")));
+        assertTrue(judged.kept().stream().anyMatch(l -> l.backend().equals("cpu-naive")));
+        assertFalse(judged.implausible().isEmpty());
+        assertTrue(judged.implausible().stream().allMatch(i -> i.status() == Status.FAIL
+                && i.message().contains("above the machine's measured FMA peak")), judged.implausible().toString());
+        // a backend on another device is not held to the CPU's roofline
+        var onGpu = report.backends().stream().map(b -> new dev.attest.reports.model.BackendInfo(b.name(),
+                b.description(), b.precision(), b.available(), b.unavailableReason(),
+                b.name().equals("cpu-batched") ? "cuda" : "cpu")).toList();
+        assertTrue(Plausibility.judge(report.latency(), report.configs(), onGpu, slowMachine).implausible().stream()
+                .noneMatch(i -> i.backend().equals("cpu-batched")));
+        // the page shows shares of the peak and the baseline ratio once a roofline is known
+        String html = HtmlReport.render(report.withPerformance(new Performance(new Roofline("test", 1_000_000_000,
+                op, 2, op), "cpu-naive")));
+        assertTrue(html.contains("share of FMA peak") && html.contains("<td>baseline</td>"));
+        assertTrue(html.contains("3.00× [2.95, 3.05]"), "cpu-batched is 3× cpu-naive with the intervals' spread");
+    }
+}
