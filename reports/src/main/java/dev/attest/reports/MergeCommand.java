@@ -48,8 +48,9 @@ public final class MergeCommand implements Callable<Integer> {
     }
 
     /**
-     * Unions the shards' items once they form a whole run ({@link ShardSet#complete}); the environment, calibration
-     * and fault-detection section are shard 1's, the work items it alone runs. Latency of a backend that failed a
+     * Unions the shards' items once they form a whole run ({@link ShardSet#complete}); the environment, calibration,
+     * fault-detection and performance sections are shard 1's (each shard bounded its own figures by its own
+     * roofline; the page reads them against shard 1's). Latency of a backend that failed a
      * property in any shard is dropped, as a single run would never have measured it.
      */
     public static Report merge(List<Part> parts) {
@@ -76,6 +77,7 @@ public final class MergeCommand implements Callable<Integer> {
         List<KvCachePoint> keptKv = merged.kvCache().stream().filter(p -> merged.conforms(p.backend())).toList();
         return new Report(merged.schemaVersion(), merged.environment(), merged.run(), merged.backends(),
                 merged.configs(), merged.conformance(), merged.accuracy(), kept, merged.calibration(),
-                keptKv, merged.linearAttention(), first.faultDetection(), merged.measurementIssues());
+                keptKv, merged.linearAttention(), first.faultDetection(), merged.measurementIssues(),
+                first.performance());
     }
 }
