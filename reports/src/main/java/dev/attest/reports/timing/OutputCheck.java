@@ -1,5 +1,6 @@
 package dev.attest.reports.timing;
 
+import dev.attest.reference.ElementType;
 import dev.attest.reference.Tensor;
 
 import java.io.DataInputStream;
@@ -13,9 +14,15 @@ import java.util.Locale;
 
 /**
  * The benchmark-integrity check: the output a timed call left behind must be bit-identical to the output of an
- * untimed call on the same input. Before each sample the output is poisoned with NaN, so a backend that is fast
- * because it skips work (returns early on a repeated call, computes part of the output) leaves NaN or stale values
- * there and is caught; the timed calls alternate between two inputs, so a stale output is the wrong one.
+ * untimed call on the same input made with the same, warmed-up code. Before each sample the output is poisoned with
+ * NaN, so a backend that is fast because it skips work (returns early on a repeated call, computes part of the
+ * output) leaves NaN or stale values there and is caught; the timed calls alternate between two inputs, so a stale
+ * output is the wrong one.
+ *
+ * <p>The warm reference is itself checked against the first, cold call on the same input (the output the run
+ * judged), but not bit for bit: a Vector API kernel's lane reductions may be ordered differently once C2 has compiled
+ * them, which moves an fp32 result by an ulp or two. It must agree within {@value #DRIFT_ROUNDOFFS} unit roundoffs
+ * of the output type (relative RMS): a backend that computes something else once warm is caught, JIT rounding is not.
  */
 public final class OutputCheck {
     private OutputCheck() {
@@ -68,5 +75,32 @@ public final class OutputCheck {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** How far, in unit roundoffs of the output type, the warm reference may drift from the cold output. */
+    public static final int DRIFT_ROUNDOFFS = 16;
+
+    /** Null when the warm bits agree with the cold ones within the drift bound, else one line saying by how much. */
+    public static String drift(ElementType type, int[] cold, int[] warm, String what) {
+        if (Arrays.equals(cold, warm)) return null;
+        if (cold.length != warm.length) return what + ": the warm output has " + warm.length + " elements, the cold "
+                + cold.length;
+        double diff = 0, norm = 0;
+        int unwritten = 0;
+        for (int i = 0; i < cold.length; i++) {
+            double c = type.decode(cold[i]), w = type.decode(warm[i]);
+            if (Double.isNaN(w) && !Double.isNaN(c)) unwritten++;
+            diff += (w - c) * (w - c);
+            norm += c * c;
+        }
+        if (unwritten > 0) {
+            return String.format(Locale.ROOT, "%s: once warmed up, the backend left %d of %d output elements as the"
+                    + " NaN they were poisoned with: it skips work", what, unwritten, cold.length);
+        }
+        double relative = Math.sqrt(diff / Math.max(norm, Double.MIN_NORMAL));
+        if (relative <= DRIFT_ROUNDOFFS * type.unitRoundoff()) return null;
+        return String.format(Locale.ROOT, "%s: once warmed up, the backend's output differs from its first call on the"
+                + " same input by a relative RMS of %.3g (more than %d unit roundoffs of %s): it computes something"
+                + " else when timed", what, relative, DRIFT_ROUNDOFFS, type.token());
     }
 }

@@ -30,6 +30,14 @@ public record Sampler(long minWarmupMillis, long maxWarmupMillis, long sampleMil
     public interface Workload {
         void call();
 
+        /**
+         * After warm-up, untimed: e.g. take the reference outputs with the compiled code; null when fine, else what is
+         * wrong (then nothing is timed).
+         */
+        default String afterWarmUp() {
+            return null;
+        }
+
         /** Before each sample, untimed: e.g. poison the output so that a call that skips work cannot pass. */
         default void beforeSample() {
         }
@@ -74,6 +82,10 @@ public record Sampler(long minWarmupMillis, long maxWarmupMillis, long sampleMil
 
     public Result measure(Workload w) {
         WarmUp warm = warmUp(w::call);
+        String warmFailure = w.afterWarmUp();
+        if (warmFailure != null) {
+            return new Result(new Interval(Double.NaN, Double.NaN, Double.NaN, 0, 0, warmFailure), warm, warmFailure);
+        }
         long batch = batchFor(warm.lastPerCallMillis());
         long end = System.nanoTime() + maxMeasureMillis * 1_000_000L;
         List<Double> samples = new ArrayList<>();
