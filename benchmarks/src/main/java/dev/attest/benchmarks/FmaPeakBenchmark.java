@@ -39,6 +39,11 @@ public class FmaPeakBenchmark {
         return fma12(x, y);
     }
 
+    /** The width of the preferred float species this JVM runs the kernel at, in bits (512 with AVX-512, 256 AVX2). */
+    public static int vectorBits() {
+        return F.vectorBitSize();
+    }
+
     /** One op of the kernel ({@link #FLOPS_PER_OP} flops); also what {@code attest report} times as its roofline. */
     public static float fma12(float x, float y) {
         FloatVector b = FloatVector.broadcast(F, x), c = FloatVector.broadcast(F, y);
