@@ -1,5 +1,6 @@
 package dev.attest.reports;
 
+import dev.attest.reports.machine.MachineMonitor;
 import dev.attest.reports.model.Environment;
 import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
@@ -46,6 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        MachineMonitor machine = MachineMonitor.start();
         Profile profile = Profile.parse(profileName);
         OutputPaths.checkDir("--out", out);
         RunSettings settings = common.settings(common.seed(), profile.label(), null, null, null);
@@ -62,11 +64,12 @@ public final class BenchCommand implements Callable<Integer> {
         List<dev.attest.reports.model.MeasurementIssue> issues = new java.util.ArrayList<>(measured.issues());
         issues.addAll(speed.implausible());
         Metric calibration = Measurements.calibration(profile, shard, jmhDir);
+        dev.attest.reports.model.Performance performance = Measurements.machineState(speed.performance(), machine, err);
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("bench", profile.label(), common.seed(), common.tries, shard.whole() ? null : shard.toString(),
                         common.requested(), profile.bench), infos, profile.allConfigs(),
                 selection.failures(), List.of(), speed.latency(), calibration, measured.kvCache(), List.of(), null,
-                issues, speed.performance()).canonical();
+                issues, performance).canonical();
         ReportJson.write(out.resolve("bench.json"), report);
         stdout.printf(Locale.ROOT, "%-14s %-32s %12s %24s%n", "backend", "config", "median ms", "95% interval");
         for (LatencyResult r : report.latency()) {

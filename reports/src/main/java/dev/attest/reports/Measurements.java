@@ -1,5 +1,6 @@
 package dev.attest.reports;
 
+import dev.attest.reports.machine.MachineMonitor;
 import dev.attest.reports.model.AccuracyResult;
 import dev.attest.reports.model.BackendInfo;
 import dev.attest.reports.model.Performance;
@@ -7,6 +8,7 @@ import dev.attest.reports.model.Roofline;
 import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LinearErrorPoint;
 import dev.attest.reports.model.LatencyResult;
+import dev.attest.reports.model.LengthSweepPoint;
 import dev.attest.reports.model.Metric;
 import dev.attest.reports.model.MeasurementIssue;
 import dev.attest.reports.model.Status;
@@ -108,6 +110,51 @@ final class Measurements {
     }
 
     /**
+     * Linear against softmax as the sequence grows ({@link LengthSweep}): {@link LengthSweep#SOFTMAX_BACKEND} and
+     * every linear backend of the selection that conforms, each in a worker JVM of its own (a fresh JIT, and a
+     * backend that ends its JVM ends only its worker), as work item {@code length-sweep} of that backend. Unsupported
+     * forms and failures are added to {@code issues}.
+     */
+    static List<LengthSweepPoint> lengthSweep(RunSettings settings, List<ProviderInfo> softmax,
+                                              List<ProviderInfo> linear, Set<String> excluded, Shard shard,
+                                              List<MeasurementIssue> issues, PrintWriter err) {
+        List<ProviderInfo> swept = new ArrayList<>();
+        softmax.stream().filter(b -> b.name().equals(LengthSweep.SOFTMAX_BACKEND)).forEach(swept::add);
+        linear.stream().filter(ProviderInfo::available).forEach(swept::add);
+        swept.removeIf(b -> excluded.contains(b.name()) || !shard.owns(b.name(), LengthSweep.ITEM));
+        if (swept.isEmpty()) return List.of();
+        List<LengthSweepPoint> points = new ArrayList<>();
+        Progress progress = new Progress(err, "length sweep", swept.size());
+        try {
+            for (ProviderInfo b : swept) {
+                Supervisor.Outcome outcome = Supervisor.run(WorkerRequest.lengthSweep(settings, b), e -> {
+                    if (e.issue() != null && e.issue().status() == Status.FAIL) {
+                        err.println("attest: " + e.issue().message().lines().findFirst().orElse(""));
+                    }
+                });
+                for (WorkerEvent e : outcome.events()) {
+                    if (e.lengthSweep() != null) points.add(e.lengthSweep());
+                    if (e.issue() != null) issues.add(e.issue());
+                    if (e.property() != null) {
+                        issues.add(new MeasurementIssue(b.name(), LengthSweep.ITEM, Status.FAIL, e.property().message()));
+                    }
+                }
+                if (!outcome.finished()) {
+                    issues.add(new MeasurementIssue(b.name(), LengthSweep.ITEM, Status.FAIL, b.name() + " "
+                            + outcome.failure()));
+                    err.println("attest: " + b.name() + " " + outcome.failure());
+                }
+                progress.step(b.name() + " up to n=" + points.stream().filter(p -> p.backend().equals(b.name()))
+                        .mapToInt(LengthSweepPoint::length).max().orElse(0));
+            }
+        } finally {
+            progress.finish();
+            Supervisor.cleanUp();
+        }
+        return points;
+    }
+
+    /**
      * The baseline backend speeds are given as ratios to: {@code requested} when given (it must be one of
      * {@code backends}), else onnxruntime when it is measured, else cpu-naive, else the first backend.
      */
@@ -142,6 +189,16 @@ final class Measurements {
         Plausibility.Judged judged = Plausibility.judge(latency, profile.allConfigs(), backends, roofline);
         judged.implausible().forEach(i -> err.println("attest: " + i.message()));
         return new Speed(judged.kept(), new Performance(roofline, baseline), judged.implausible());
+    }
+
+    /** {@code performance} with the machine's state over the run, said on stderr when it was busy. */
+    static Performance machineState(Performance performance, MachineMonitor machine, PrintWriter err) {
+        Performance out = performance.withMachine(machine.stop());
+        if (out.machine().busy() != null) {
+            err.println("attest: the machine was busy: " + out.machine().busy() + "; timings may not be the code's"
+                    + " speed");
+        }
+        return out;
     }
 
     /** The calibration benchmark, run by the first shard only (merge keeps it). */

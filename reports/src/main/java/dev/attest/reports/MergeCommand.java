@@ -2,6 +2,9 @@ package dev.attest.reports;
 
 import dev.attest.reports.model.KvCachePoint;
 import dev.attest.reports.model.LatencyResult;
+import dev.attest.reports.model.LengthSweepPoint;
+import dev.attest.reports.model.MachineState;
+import dev.attest.reports.model.Performance;
 import dev.attest.reports.model.Report;
 import dev.attest.reports.model.ReportJson;
 import picocli.CommandLine.Command;
@@ -78,6 +81,30 @@ public final class MergeCommand implements Callable<Integer> {
         return new Report(merged.schemaVersion(), merged.environment(), merged.run(), merged.backends(),
                 merged.configs(), merged.conformance(), merged.accuracy(), kept, merged.calibration(),
                 keptKv, merged.linearAttention(), first.faultDetection(), merged.measurementIssues(),
-                first.performance());
+                performance(shards));
+    }
+
+    /**
+     * Shard 1's roofline, baseline and machine, every shard's length-sweep points, and a busy verdict when any
+     * shard's machine was busy (each shard named): one busy shard distorts the merged figures it measured.
+     */
+    static Performance performance(List<Report> shards) {
+        Performance first = shards.getFirst().performance();
+        if (first == null) return null;
+        List<LengthSweepPoint> sweep = new ArrayList<>();
+        List<String> busy = new ArrayList<>();
+        for (int i = 0; i < shards.size(); i++) {
+            Performance p = shards.get(i).performance();
+            if (p == null) continue;
+            sweep.addAll(p.lengthSweep());
+            if (p.machine() != null && p.machine().busy() != null) busy.add("shard " + (i + 1) + ": " + p.machine().busy());
+        }
+        sweep.sort(java.util.Comparator.comparing(LengthSweepPoint::series).thenComparingInt(LengthSweepPoint::length));
+        MachineState m = first.machine();
+        if (m != null && !busy.isEmpty()) {
+            m = new MachineState(m.cpuModel(), m.vectorBits(), m.cores(), m.jvmFlags(), m.loadBefore(), m.loadAfter(),
+                    m.stealPercent(), m.othersCoresMean(), m.othersCoresMax(), String.join("; ", busy));
+        }
+        return first.withMachine(m).withLengthSweep(sweep);
     }
 }

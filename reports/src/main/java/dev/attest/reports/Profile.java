@@ -90,6 +90,28 @@ public enum Profile {
         };
     }
 
+    /**
+     * Linear against softmax as the sequence grows (see {@link LengthSweep}): softmax up to where a call takes
+     * seconds on a 2-core machine, linear further; m = 64 features; its own sampler, whose longer budget gets six or
+     * more samples of a call that takes a second.
+     */
+    LengthSweep.Settings lengthSweep() {
+        Sampler w = bench.warmup();
+        return switch (this) {
+            case QUICK -> new LengthSweep.Settings(lengths(256, 4096), lengths(256, 16384), 4, 64, 64, 128, 1_500,
+                    new Sampler(w.minWarmupMillis(), 10_000, 20, 8, 30, 6_000));
+            case FULL -> new LengthSweep.Settings(lengths(256, 16384), lengths(256, 65536), 4, 64, 64, 128, 6_000,
+                    new Sampler(w.minWarmupMillis(), 30_000, 50, 10, 40, 30_000));
+            case TINY -> new LengthSweep.Settings(lengths(16, 64), lengths(16, 128), 2, 8, 8, 8, 200,
+                    new Sampler(w.minWarmupMillis(), w.maxWarmupMillis(), 1, 6, 12, 500));
+        };
+    }
+
+    /** Powers of two from {@code from} to {@code to}. */
+    private static int[] lengths(int from, int to) {
+        return java.util.stream.IntStream.iterate(from, n -> n <= to, n -> n * 2).toArray();
+    }
+
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

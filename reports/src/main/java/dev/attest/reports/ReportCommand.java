@@ -4,6 +4,7 @@ import dev.attest.faults.Catalog;
 import dev.attest.faults.FaultDetection;
 import dev.attest.faults.KillMatrix;
 import dev.attest.reports.html.HtmlReport;
+import dev.attest.reports.machine.MachineMonitor;
 import dev.attest.reports.model.Environment;
 import dev.attest.reports.model.LatencyResult;
 import dev.attest.reports.model.LinearErrorPoint;
@@ -68,6 +69,7 @@ public final class ReportCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        MachineMonitor machine = MachineMonitor.start();   // the whole run: other work beside it is what distorts
         Profile profile = Profile.parse(profileName);
         if (!spec.commandLine().getParseResult().hasMatchedOption("--tries")) common.tries = profile.tries;
         Shard shard = common.shard();
@@ -105,6 +107,11 @@ public final class ReportCommand implements Callable<Integer> {
         }
         Metric calibration = noLatency ? null : Measurements.calibration(profile, shard, jmhDir);
         List<LinearErrorPoint> linear = Measurements.linear(profile, shard, !noLatency, issues, err);
+        if (performance != null) {
+            performance = performance.withLengthSweep(Measurements.lengthSweep(check.settings(),
+                    check.selection().availableSoftmax(), check.selection().linear(), failed, shard, issues, err));
+            performance = Measurements.machineState(performance, machine, err);
+        }
         Report report = new Report(Report.SCHEMA_VERSION, Environment.current(),
                 new RunInfo("report", profile.label(), check.report().run().seed(), common.tries,
                         shard.whole() ? null : shard.toString(), common.requested(), noLatency ? null : profile.bench),

@@ -50,6 +50,7 @@ public final class WorkerCommand implements Callable<Integer> {
                             Conformance.runInProcess(request.settings(), request.backend(), dir.resolve(JUNIT),
                                     r -> cell(r, emit)));
                     case WorkerRequest.MEASURE -> WorkerMeasurements.run(request, emit);
+                    case WorkerRequest.LENGTH_SWEEP -> WorkerMeasurements.lengthSweep(request, emit);
                     case WorkerRequest.GOLDEN -> GoldenRun.run(Path.of(request.golden()), request.cases(),
                             Backends.byName(request.backend().name()), r -> emit.accept(WorkerEvent.of(r)),
                             Failures::describe);

@@ -76,6 +76,37 @@ final class WorkerMeasurements {
         }
     }
 
+    /**
+     * The length sweep of one backend (softmax or linear, as discovery found it), each form an item of its own: a
+     * point per length as soon as it is measured.
+     */
+    static void lengthSweep(WorkerRequest request, Consumer<WorkerEvent> emit) {
+        ProviderInfo info = request.backend();
+        Profile profile = Profile.parse(request.settings().profile());
+        Items items = new Items(info.name(), emit);
+        LengthSweep.Sink sink = new LengthSweep.Sink() {
+            @Override
+            public void point(dev.attest.reports.model.LengthSweepPoint p) {
+                emit.accept(WorkerEvent.of(p));
+            }
+
+            @Override
+            public void issue(String item, Status status, String message) {
+                items.issue(item, status, message);
+            }
+        };
+        items.run(LengthSweep.ITEM, () -> {
+            if (info.linear()) {
+                LengthSweep.linear(dev.attest.spi.LinearBackends.discover().stream()
+                        .filter(b -> b.name().equals(info.name())).findFirst().orElseThrow(() ->
+                                new IllegalStateException("linear backend " + info.name() + " not found")),
+                        profile.lengthSweep(), sink);
+            } else {
+                LengthSweep.softmax(Backends.byName(info.name()), profile.lengthSweep(), sink);
+            }
+        });
+    }
+
     /** The untimed outputs on the bench's two inputs, written for the JMH fork to check its timed output against. */
     private static Latency.Expected untimedOutputs(AttentionBackend backend, ConfigInfo c, TemporaryDirectory dir) {
         Latency.Expected expected = new Latency.Expected(dir.resolve("a.bits"), dir.resolve("b.bits"));

@@ -7,7 +7,8 @@ import java.util.List;
  * the class path and this file.
  *
  * @param task     {@code discover} (list the providers), {@code conformance} (the kit's properties),
- *                 {@code measure} (accuracy, latency, KV cache) or {@code golden} (golden cases)
+ *                 {@code measure} (accuracy, latency, KV cache), {@code golden} (golden cases) or
+ *                 {@code length-sweep} (linear against softmax as the sequence grows, softmax or linear backend)
  * @param backend  the one backend this worker runs, as discovery found it: its provider class is the only one the
  *                 worker instantiates (null for discover)
  * @param skip     provider classes a discovery worker must not instantiate (they ended an earlier one)
@@ -20,7 +21,7 @@ import java.util.List;
 public record WorkerRequest(String task, ProviderInfo backend, List<String> skip, RunSettings settings,
                             boolean accuracy, boolean latency, String jmhDir, String golden, List<String> cases) {
     public static final String DISCOVER = "discover", CONFORMANCE = "conformance", MEASURE = "measure",
-            GOLDEN = "golden";
+            GOLDEN = "golden", LENGTH_SWEEP = "length-sweep";
 
     public WorkerRequest {
         skip = skip == null ? List.of() : List.copyOf(skip);
@@ -42,6 +43,10 @@ public record WorkerRequest(String task, ProviderInfo backend, List<String> skip
 
     static WorkerRequest golden(RunSettings settings, ProviderInfo backend, String dir, List<String> cases) {
         return new WorkerRequest(GOLDEN, backend, List.of(), settings, false, false, null, dir, cases);
+    }
+
+    static WorkerRequest lengthSweep(RunSettings settings, ProviderInfo backend) {
+        return new WorkerRequest(LENGTH_SWEEP, backend, List.of(), settings, false, true, null, null, null);
     }
 
     /** The backend's name, or the task's for discovery (for directory names and messages). */

@@ -59,6 +59,30 @@ class ReportCommandTest {
     }
 
     @Test
+    void aReportSweepsLinearAgainstSoftmaxInWorkersAndRecordsTheMachinesState() throws Exception {
+        System.setProperty("jmh.ignoreLock", "true");
+        Path out = dir.resolve("report");
+        Cli cli = Cli.run("report", "--profile", "tiny", "--tries", "2", "--backend", "cpu-tiled,linear-recurrent",
+                "--no-fault-detection", "--out", out.toString());
+        assertEquals(0, cli.code(), cli.out() + cli.err());
+        Report report = ReportJson.read(out.resolve("report.json"));
+        var sweep = report.performance().lengthSweep();
+        assertTrue(sweep.stream().anyMatch(p -> p.series().equals("cpu-tiled causal"))
+                && sweep.stream().anyMatch(p -> p.series().equals("cpu-tiled non-causal"))
+                && sweep.stream().anyMatch(p -> p.series().equals("linear-recurrent causal")), sweep.toString());
+        assertTrue(sweep.stream().allMatch(p -> p.latency() != null && p.latency().samples() > 0), "every point timed");
+        assertTrue(report.measurementIssues().stream().anyMatch(i -> i.backend().equals("linear-recurrent")
+                && i.item().equals("length-sweep:non-causal") && i.status() == Status.UNSUPPORTED),
+                "a form the backend does not declare is said, not skipped: " + report.measurementIssues());
+        var machine = report.performance().machine();
+        assertTrue(machine != null && machine.cores() > 0 && machine.loadBefore() != null
+                && machine.othersCoresMean() != null, String.valueOf(machine));
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("id='fig-length-sweep'") && html.contains("linear-recurrent causal against"
+                + " cpu-tiled causal"), "chart and crossover");
+    }
+
+    @Test
     void aBackendThatIsFastBecauseItSkipsWorkIsFlaggedAndGetsNoSpeedFigure() throws Exception {
         System.setProperty("jmh.ignoreLock", "true");
         Path jar = Cli.serviceJar(dir, SkipsRepeatedWorkBackend.class.getName());

@@ -107,4 +107,60 @@ class SpeedReliabilityTest {
         assertTrue(html.contains("share of FMA peak") && html.contains("<td>baseline</td>"));
         assertTrue(html.contains("3.00× [2.95, 3.05]"), "cpu-batched is 3× cpu-naive with the intervals' spread");
     }
+
+    private static dev.attest.reports.model.MachineState machine(String busy) {
+        return new dev.attest.reports.model.MachineState("Test CPU", 512, 2, List.of("-Xmx4g"), List.of(0.1, 0.2, 0.3),
+                List.of(1.9, 0.8, 0.4), 0.0, busy == null ? 0.01 : 1.4, busy == null ? 0.05 : 1.9, busy);
+    }
+
+    @Test
+    void aBusyMachineGetsABannerAndTheEnvironmentSaysWhatTheTimingsSaw() {
+        Report base = Fixtures.report(0.001, 0.5, Status.PASS, 0.5);
+        Performance quiet = new Performance(null, "cpu-naive").withMachine(machine(null));
+        String calm = HtmlReport.render(base.withPerformance(quiet));
+        assertFalse(calm.contains("class=\"banner\""), "no banner on a quiet machine");
+        assertTrue(calm.contains("<th>vector width</th><td>512 bits") && calm.contains("<td>Test CPU</td>")
+                && calm.contains("<td>-Xmx4g</td>") && calm.contains("0.10, 0.20, 0.30 / 1.90, 0.80, 0.40"), calm);
+        String busy = HtmlReport.render(base.withPerformance(quiet.withMachine(machine("other processes used 1.40"
+                + " of 2 cores on average"))));
+        assertEquals(2, busy.split("class=\"banner\"", -1).length - 1, "at the top and in the latency section");
+        assertTrue(busy.contains("The machine was busy: other processes used 1.40 of 2 cores on average. Timings"));
+    }
+
+    @Test
+    void mergedShardsKeepEveryShardsLengthSweepAndSayWhichShardWasBusy() {
+        Report base = Fixtures.report(0.001, 0.5, Status.PASS, 0.5);
+        var point = new dev.attest.reports.model.LengthSweepPoint("cpu-tiled", "softmax", "causal", 256, null,
+                Fixtures.metric(1).interval(), 1e-7);
+        var other = new dev.attest.reports.model.LengthSweepPoint("linear-causal", "linear", "causal", 256, 64,
+                Fixtures.metric(0.5).interval(), 0.1);
+        Performance one = new Performance(null, "cpu-naive", machine(null), List.of(point));
+        Performance two = new Performance(null, "cpu-naive", machine("steal"), List.of(other));
+        Performance merged = MergeCommand.performance(List.of(base.withPerformance(one), base.withPerformance(two)));
+        assertEquals(List.of(point, other), merged.lengthSweep());
+        assertEquals("shard 2: steal", merged.machine().busy());
+        assertEquals(null, MergeCommand.performance(List.of(base.withPerformance(one), base.withPerformance(one)))
+                .machine().busy(), "quiet shards stay quiet");
+    }
+
+    @Test
+    void theLengthSweepShowsSlopesWithIntervalsAndTheCrossoverAndLeavesUnreliablePointsUnfitted() {
+        List<dev.attest.reports.model.LengthSweepPoint> points = new ArrayList<>();
+        for (int n : new int[]{256, 512, 1024, 2048}) {
+            points.add(new dev.attest.reports.model.LengthSweepPoint("cpu-tiled", "softmax", "causal", n, null,
+                    Fixtures.metric(1e-6 * n * n).interval(), 1e-7));
+            points.add(new dev.attest.reports.model.LengthSweepPoint("linear-causal", "linear", "causal", n, 64,
+                    (n == 2048 ? Fixtures.noisyMetric(1e-3 * n) : Fixtures.metric(1e-3 * n)).interval(), 0.1));
+        }
+        String html = HtmlReport.render(Fixtures.report(0.001, 0.5, Status.PASS, 0.5)
+                .withPerformance(new Performance(null, "cpu-naive", null, points)));
+        assertTrue(html.contains("id='fig-length-sweep'"));
+        assertTrue(html.contains("<td>cpu-tiled causal</td><td>softmax</td><td>2.00 ± 0.00, R² 1.000 (4 of 4 points)</td>"),
+                "quadratic softmax");
+        assertTrue(html.contains("<td>linear-causal causal</td><td>linear</td><td>1.00 ± 0.00, R² 1.000 (3 of 4"
+                + " points)</td>"), "linear, fitted through its reliable points only");
+        assertTrue(html.contains("linear-causal causal against cpu-tiled causal (n = 256 to 1024, reliable figures"
+                + " of both): faster from n ≈ 1000"), "the crossover where 1e-3·n meets 1e-6·n²");
+        assertTrue(html.contains("<tr class=\"unreliable\"><td>linear-causal</td><td>causal</td><td>2048</td>"));
+    }
 }

@@ -159,6 +159,8 @@ public final class HtmlReport {
             env.add(new String[]{"JVM", e.jvm() + " " + e.jvmVersion()});
             env.add(new String[]{"Attest", e.attestVersion()});
         }
+        MachineSection machine = MachineSection.of(r.performance() == null ? null : r.performance().machine());
+        env.addAll(machine.rows());
         if (r.run() != null) {
             env.add(new String[]{"command", r.run().command() + (r.run().profile() == null ? "" : " --profile "
                     + r.run().profile()) + (r.run().shard() == null ? "" : " --shard " + r.run().shard())});
@@ -181,9 +183,9 @@ public final class HtmlReport {
                 r.conformance().stream().filter(c -> c.status() == Status.SKIPPED).count(),
                 r.failedMeasurements().isEmpty() ? "" : " (" + r.failedMeasurements().size() + " of the failures are"
                         + " measurements)");
-        return new HtmlModel("Attest report", summary, fails == 0, env, backends, matrix, failures, notMeasured,
-                accuracyRows,
-                accuracySvg, pareto, speed, SpeedFigures.RULE, linearSvg, linearRows, calibration,
+        return new HtmlModel("Attest report", summary, fails == 0, machine.banner(), env, backends, matrix, failures,
+                notMeasured, accuracyRows, accuracySvg, pareto, speed, SpeedFigures.RULE, linearSvg, linearRows,
+                LengthSweepSection.of(r.performance() == null ? List.of() : r.performance().lengthSweep()), calibration,
                 r.faultDetection() == null ? null : FaultSection.of(r.faultDetection()));
     }
 
