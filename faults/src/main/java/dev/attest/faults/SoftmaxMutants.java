@@ -115,8 +115,32 @@ public final class SoftmaxMutants {
                             void compute(AttentionProblem p, Tensor out) {
                                 AttentionSpec s = p.spec();
                                 AttentionSpec shifted = s.causal() && s.window() == null ? s.toBuilder()
-                                        .causal(Alignment.offset(s.positionOffset() - 1)).build() : s;
+                                        .causal(shiftedBy(p, -1)).build() : s;
                                 correct.attention(p.with(shifted, p.mask(), p.keyLengths()), out);
+                            }
+                        }, "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
+                m("nonpad-causal-top-left", "is_causal with per-sequence key lengths (ONNX nonpad_kv_seqlen) anchored top-left: the key lengths only pad, the frontier ignores them",
+                        "https://github.com/onnx/onnx/issues/8054; https://github.com/microsoft/onnxruntime/issues/28904 (the external-cache causal offset was 0, not nonpad_kv_seqlen[b] - Sq)",
+                        () -> new Wrapped("mutant-nonpad-causal-top-left") {
+                            @Override
+                            void compute(AttentionProblem p, Tensor out) {
+                                AttentionSpec s = p.spec();
+                                AttentionSpec wrong = s.alignment() != null
+                                        && s.alignment().kind() == Alignment.Kind.KEY_LENGTHS
+                                        ? s.toBuilder().masking(s.causal(), Alignment.TOP_LEFT, s.window()).build() : s;
+                                correct.attention(p.with(wrong, p.mask(), p.keyLengths()), out);
+                            }
+                        }, "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
+                m("per-sequence-offset-of-row-0", "per-sequence causal offsets resolved once, with sequence 0's offset for the whole batch",
+                        "https://github.com/huggingface/candle/pull/3610 (only batch row 0 carried a valid causal mask; rows >= 1 attended a corrupt pattern)",
+                        () -> new Wrapped("mutant-per-sequence-offset-of-row-0") {
+                            @Override
+                            void compute(AttentionProblem p, Tensor out) {
+                                AttentionSpec s = p.spec();
+                                AttentionSpec wrong = s.alignment() != null && s.alignment().perSequence()
+                                        ? s.toBuilder().masking(s.causal(), Alignment.offset(p.positionOffset(0)),
+                                        s.window()).build() : s;
+                                correct.attention(p.with(wrong, p.mask(), p.keyLengths()), out);
                             }
                         }, "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
                 m("gqa-tiled", "GQA heads mapped by tiling (h % Hkv) instead of repeat-interleave (h / group)",
@@ -259,7 +283,8 @@ public final class SoftmaxMutants {
         void compute(AttentionProblem p, Tensor out) {
             AttentionSpec s = p.spec();
             int skv = s.kvLength(), padded = (skv + TILE - 1) / TILE * TILE;
-            if (p.mask() != null || p.keyLengths() != null || skv <= TILE || padded == skv || s.positionOffset() < 0) {
+            if (p.mask() != null || p.keyLengths() != null || skv <= TILE || padded == skv
+                    || (s.alignment() != null && s.alignment().perSequence()) || s.positionOffset() < 0) {
                 tiled.attention(p, out);
                 return;
             }
@@ -458,5 +483,14 @@ public final class SoftmaxMutants {
             }
         }
         for (int i = 0; i < sq; i++) for (int d = 0; d < dv; d++) out.set(total[i * dv + d], b, h, i, d);
+    }
+
+    /** The problem's alignment moved by {@code delta} positions, per sequence when it differs between them. */
+    static Alignment shiftedBy(AttentionProblem p, int delta) {
+        AttentionSpec s = p.spec();
+        if (s.alignment() == null || !s.alignment().perSequence()) return Alignment.offset(s.positionOffset() + delta);
+        int[] offsets = new int[s.batch()];
+        for (int b = 0; b < offsets.length; b++) offsets[b] = p.positionOffset(b) + delta;
+        return Alignment.perSequence(offsets);
     }
 }

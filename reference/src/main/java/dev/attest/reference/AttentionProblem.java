@@ -58,6 +58,14 @@ public record AttentionProblem(AttentionSpec spec, Tensor query, Tensor key, Ten
         return keyLengths == null ? null : keyLengths.clone();
     }
 
+    /**
+     * Position offset of sequence {@code b}'s query rows among its keys: query row i sits at key position
+     * {@code i + offset} (per sequence for {@link Alignment#KEY_LENGTHS} and {@link Alignment#perSequence}).
+     */
+    public int positionOffset(int b) {
+        return spec.positionOffset(b, keyLengths == null ? spec.kvLength() : keyLengths[b]);
+    }
+
     /** A problem with the same tensors and a different spec or mask: the usual way to derive a variant. */
     public AttentionProblem with(AttentionSpec newSpec, Mask newMask, int[] newKeyLengths) {
         return new AttentionProblem(newSpec, query, key, value, newMask, newKeyLengths);

@@ -41,7 +41,11 @@ public record AttentionSpec(int batch, int qHeads, int kvHeads, int qLength, int
         scale.ifPresent(s -> require(Double.isFinite(s) && s > 0, "scale must be finite and positive, was %s", s));
         require(Double.isFinite(softcap) && softcap >= 0, "softcap must be finite and >= 0 (0 = none), was %s", softcap);
         require(!(causal || window != null) || alignment != null,
-                "a causal mask or sliding window needs an explicit alignment (TOP_LEFT, BOTTOM_RIGHT or offset(n))");
+                "a causal mask or sliding window needs an explicit alignment (TOP_LEFT, BOTTOM_RIGHT, offset(n),"
+                        + " KEY_LENGTHS or perSequence(...))");
+        require(alignment == null || alignment.kind() != Alignment.Kind.PER_SEQUENCE
+                        || alignment.offsets().length == batch, "per-sequence offsets have %d entries but batch B = %d",
+                alignment == null || alignment.offsets() == null ? 0 : alignment.offsets().length, batch);
     }
 
     public static Builder builder() {
@@ -68,15 +72,17 @@ public record AttentionSpec(int batch, int qHeads, int kvHeads, int qLength, int
         return scale.orElse(1.0 / Math.sqrt(qkHeadDim));
     }
 
-    /** Position offset of query rows among keys (0 when no alignment is named). */
+    /**
+     * Position offset of query rows among keys (0 when no alignment is named), the same for every sequence; a
+     * per-sequence alignment has none: ask {@link AttentionProblem#positionOffset(int)}.
+     */
     public int positionOffset() {
         return alignment == null ? 0 : alignment.offsetFor(qLength, kvLength);
     }
 
-    /** The structural part of masking: causal and window only (masks and key lengths are data). */
-    public boolean structurallyVisible(int queryRow, int key) {
-        int p = queryRow + positionOffset();
-        return (!causal || key <= p) && (window == null || window.contains(p, key));
+    /** Position offset of sequence {@code batchRow}'s query rows, whose valid keys number {@code keyLength}. */
+    public int positionOffset(int batchRow, int keyLength) {
+        return alignment == null ? 0 : alignment.offsetFor(batchRow, qLength, kvLength, keyLength);
     }
 
     /** A compact summary, e.g. {@code B=1 Hq=2 Hkv=1 Sq=2 Skv=3 Dqk=1 Dv=1 causal=BOTTOM_RIGHT}. */

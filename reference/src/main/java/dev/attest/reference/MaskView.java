@@ -6,7 +6,7 @@ package dev.attest.reference;
  */
 public final class MaskView {
     private final AttentionSpec spec;
-    private final int offset;
+    private final int[] offsets;
     private final boolean[] keep;
     private final float[] bias;
     private final Mask.Broadcast broadcast;
@@ -14,7 +14,8 @@ public final class MaskView {
 
     MaskView(AttentionProblem problem) {
         this.spec = problem.spec();
-        this.offset = spec.positionOffset();
+        this.offsets = new int[spec.batch()];
+        for (int b = 0; b < offsets.length; b++) offsets[b] = problem.positionOffset(b);
         Mask mask = problem.mask();
         this.broadcast = mask == null ? null
                 : mask.broadcastTo(spec.batch(), spec.qHeads(), spec.qLength(), spec.kvLength());
@@ -25,7 +26,7 @@ public final class MaskView {
 
     /** False when key {@code j} is hidden from query row {@code i} (a {@code -inf} bias counts as hidden). */
     public boolean visible(int b, int h, int i, int j) {
-        int p = i + offset;
+        int p = i + offsets[b];
         if (spec.causal() && j > p) return false;
         if (spec.window() != null && !spec.window().contains(p, j)) return false;
         if (keyLengths != null && j >= keyLengths[b]) return false;

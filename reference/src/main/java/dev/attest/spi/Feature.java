@@ -31,8 +31,14 @@ public enum Feature {
     ADDITIVE_MASK,
     /** Per-batch key lengths (key padding). */
     KEY_PADDING,
-    /** A causal mask with any alignment. */
+    /** A causal mask with any alignment the same for every sequence (top-left, bottom-right, an offset). */
     CAUSAL,
+    /**
+     * A causal mask or window whose offset differs per sequence: {@code Alignment.KEY_LENGTHS} (bottom-right to each
+     * sequence's key length: ONNX opset 24 {@code nonpad_kv_seqlen} with {@code is_causal}, FlashAttention's
+     * {@code cache_seqlens}) or {@code Alignment.perSequence}.
+     */
+    PER_SEQUENCE_OFFSETS,
     /** A sliding window. */
     SLIDING_WINDOW,
     /** Inputs or output in a layout other than dense BHSD (BSHD or other strides). */
@@ -109,6 +115,7 @@ public enum Feature {
         if (spec.softcap() != 0) features.add(SOFTCAP);
         if (spec.causal()) features.add(CAUSAL);
         if (spec.window() != null) features.add(SLIDING_WINDOW);
+        if (spec.alignment() != null && spec.alignment().perSequence()) features.add(PER_SEQUENCE_OFFSETS);
         return features;
     }
 }

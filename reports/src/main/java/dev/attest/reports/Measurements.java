@@ -48,7 +48,8 @@ final class Measurements {
                     .filter(c -> shard.owns(b.name(), "accuracy:" + c.name())).count();
             if (latency && !excluded.contains(b.name())) expected += (int) profile.allConfigs().stream()
                     .filter(c -> shard.owns(b.name(), "latency:" + c.name())).count()
-                    + (b.features().contains("KV_CACHE") ? profile.kvLengths().length : 0);
+                    + (!shard.owns(b.name(), "kv-cache") ? 0           // a point per length, or one "unsupported"
+                    : b.features().contains("KV_CACHE") ? profile.kvLengths().length : 1);
         }
         Progress progress = new Progress(err, "measure", expected);
         try {

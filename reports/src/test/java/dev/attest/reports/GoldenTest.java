@@ -137,6 +137,18 @@ class GoldenTest {
                 check.out());
     }
 
+    /**
+     * ONNX opset 24's nonpad_kv_seqlen cases (src/test/resources/onnx-opset24): the per-sequence causal frontier
+     * ({@code key_lengths}) and key padding on cpu-naive, in fp32, with ONNX's tolerance.
+     */
+    @Test
+    void onnxsOpset24KeyLengthCasesPass() {
+        Cli check = Cli.run("golden", "check", "src/test/resources/onnx-opset24", "--backend", "cpu-naive,cpu-tiled");
+        assertEquals(0, check.code(), check.out() + check.err());
+        assertTrue(check.out().contains("attest: golden check of 6 case(s): 12 passed, 0 failed, 0 unsupported"),
+                check.out());
+    }
+
     @Test
     void anExpectedInfinityIsNotMetByAFiniteOutput() throws Exception {
         Path golden = exported();

@@ -220,7 +220,8 @@ public final class CpuTiledBackend extends CheckedBackend {
         final AttentionSpec spec;
         final Tensor out;
         final Packed packed;
-        final int tilesKv, offset;
+        final int tilesKv;
+        final int[] offsets;                     // per sequence: a per-sequence alignment differs between them
         final MaskView view;
         final boolean dataMask, hasBias;
         final float scale, cap;
@@ -231,7 +232,8 @@ public final class CpuTiledBackend extends CheckedBackend {
             this.out = out;
             this.packed = packed;
             this.tilesKv = tilesKv;
-            this.offset = spec.positionOffset();
+            this.offsets = new int[spec.batch()];
+            for (int b = 0; b < offsets.length; b++) offsets[b] = problem.positionOffset(b);
             this.dataMask = problem.mask() != null;
             this.view = dataMask ? problem.maskView() : null;
             this.hasBias = dataMask && view.hasBias();
@@ -239,15 +241,15 @@ public final class CpuTiledBackend extends CheckedBackend {
             this.cap = (float) spec.softcap();
         }
 
-        /** First key row {@code i} may see under the structural masks (window left edge), possibly negative. */
-        long lo(int i) {
+        /** First key row {@code i} of batch {@code b} may see (window left edge), possibly negative. */
+        long lo(int b, int i) {
             Window w = spec.window();
-            return w == null || w.left() == Window.UNBOUNDED ? Long.MIN_VALUE : (long) i + offset - w.left();
+            return w == null || w.left() == Window.UNBOUNDED ? Long.MIN_VALUE : (long) i + offsets[b] - w.left();
         }
 
         /** Last key row {@code i} of batch {@code b} may see (causal, window right edge, key padding, Skv). */
         long hi(int b, int i) {
-            long p = (long) i + offset, hi = spec.kvLength() - 1L;
+            long p = (long) i + offsets[b], hi = spec.kvLength() - 1L;
             if (problem.keyLengths() != null) hi = problem.keyLengths()[b] - 1L;
             if (spec.causal()) hi = Math.min(hi, p);
             Window w = spec.window();
@@ -281,15 +283,15 @@ public final class CpuTiledBackend extends CheckedBackend {
             Arrays.fill(l, 0f);
             Arrays.fill(alpha, 1f);                          // padding rows keep O = 0 under the rescale
 
-            // 2. the kv tiles that intersect the rows' band [lo(i0), hi(i1-1)]
-            long bandLo = lo(i0), bandHi = hi(b, i1 - 1);
+            // 2. the kv tiles that intersect the rows' band [lo(b, i0), hi(i1-1)]
+            long bandLo = lo(b, i0), bandHi = hi(b, i1 - 1);
             int tFirst = (int) Math.max(0, bandLo < 0 ? 0 : bandLo / BC);
             int tLast = (int) Math.min(tilesKv - 1, bandHi < 0 ? -1 : bandHi / BC);
             int tileBase = (b * spec.kvHeads() + g) * tilesKv;
             for (int t = tFirst; t <= tLast; t++) {
                 int j0 = t * BC, jn = Math.min(BC, spec.kvLength() - j0), jEnd = j0 + jn - 1;
-                boolean full = !dataMask && lo(i1 - 1) <= j0 && hi(b, i0) >= jEnd;
-                if (!full && (bandHi < j0 || lo(i0) > jEnd)) continue;
+                boolean full = !dataMask && lo(b, i1 - 1) <= j0 && hi(b, i0) >= jEnd;
+                if (!full && (bandHi < j0 || lo(b, i0) > jEnd)) continue;
                 // columns past the last row's last visible key are hidden from every row: not computed at all
                 if (bandHi < jEnd) jn = (int) (bandHi - j0 + 1);
                 int cols = roundUp(jn, TileKernels.COL_BLOCK);
@@ -340,13 +342,13 @@ public final class CpuTiledBackend extends CheckedBackend {
         }
 
         boolean visible(int b, int h, int i, int j) {
-            return dataMask ? view.visible(b, h, i, j) : lo(i) <= j && j <= hi(b, i);
+            return dataMask ? view.visible(b, h, i, j) : lo(b, i) <= j && j <= hi(b, i);
         }
 
         /** Hidden keys of row i in a partly visible tile become -inf; visible ones get their bias. */
         void maskRow(float[] s, int sRow, int b, int h, int i, int j0, int jn) {
             if (!dataMask) {                                 // one visible run of columns [a, z)
-                int a = (int) Math.min(jn, Math.max(lo(i), j0) - j0);
+                int a = (int) Math.min(jn, Math.max(lo(b, i), j0) - j0);
                 int z = (int) Math.max(a, Math.min(jn, hi(b, i) - j0 + 1));
                 Arrays.fill(s, sRow, sRow + a, Float.NEGATIVE_INFINITY);
                 Arrays.fill(s, sRow + z, sRow + jn, Float.NEGATIVE_INFINITY);

@@ -36,6 +36,16 @@ public record AttentionCase(int batch, int qHeads, int kvHeads, int qLength, int
 
     public AttentionCase {
         perHeadDescale &= types.inputs().stream().anyMatch(ElementType::isFp8);     // only fp8 tensors carry one
+        if (alignment != null && alignment.kind() == Alignment.Kind.PER_SEQUENCE && alignment.offsets().length != batch) {
+            alignment = Alignment.perSequence(fitted(alignment.offsets(), batch));   // a shrunk batch keeps its rows
+        }
+    }
+
+    /** The first {@code batch} offsets, the last repeated when there are fewer. */
+    private static int[] fitted(int[] offsets, int batch) {
+        int[] out = java.util.Arrays.copyOf(offsets, batch);
+        for (int b = offsets.length; b < batch; b++) out[b] = offsets[offsets.length - 1];
+        return out;
     }
 
     /** {@code scale == 0} means the default 1/sqrt(Dqk). */

@@ -104,7 +104,7 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         Window window = allows(SLIDING_WINDOW) && random.nextInt(4) == 0
                 ? new Window(random.nextInt(4) == 0 ? Window.UNBOUNDED : random.nextInt(maxLength),
                 random.nextInt(3) == 0 ? Window.UNBOUNDED : random.nextInt(maxLength)) : null;
-        Alignment alignment = causal || window != null ? alignment(random, qLength, kvLength) : null;
+        Alignment alignment = causal || window != null ? alignment(random, batch, kvLength) : null;
 
         List<MaskKind> kinds = supportedMaskKinds();
         MaskKind maskKind = kinds.isEmpty() || random.nextInt(3) == 0 ? MaskKind.NONE
@@ -124,10 +124,17 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
                 outputLayout, values, dataSeed, drawnTypes, perHead));
     }
 
-    private static Alignment alignment(CaseRandom random, int qLength, int kvLength) {
-        return switch (random.nextInt(3)) {
+    /** One of the alignments the backend declares; per-sequence ones only with PER_SEQUENCE_OFFSETS. */
+    private Alignment alignment(CaseRandom random, int batch, int kvLength) {
+        return switch (random.nextInt(allows(PER_SEQUENCE_OFFSETS) ? 5 : 3)) {
             case 0 -> Alignment.TOP_LEFT;
             case 1 -> Alignment.BOTTOM_RIGHT;
+            case 3 -> Alignment.KEY_LENGTHS;
+            case 4 -> {
+                int[] offsets = new int[batch];
+                for (int b = 0; b < batch; b++) offsets[b] = random.nextInt(kvLength + 2) - 1;   // -1 .. Skv
+                yield Alignment.perSequence(offsets);
+            }
             default -> Alignment.offset(random.nextInt(Math.max(1, kvLength)));
         };
     }
@@ -145,6 +152,9 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         }
         if (c.keyPadding() && !allows(KEY_PADDING)) c = c.withMask(c.maskKind(), c.maskAxes(), false);
         if (c.softcap() != 0 && !allows(SOFTCAP)) c = c.withOptions(c.scale(), 0, c.causal(), c.alignment(), c.window());
+        if (c.alignment() != null && c.alignment().perSequence() && !allows(PER_SEQUENCE_OFFSETS)) {
+            c = c.withOptions(c.scale(), c.softcap(), c.causal(), Alignment.BOTTOM_RIGHT, c.window());
+        }
         if (c.scale() != AttentionCase.DEFAULT_SCALE && !allows(CUSTOM_SCALE)) {
             c = c.withOptions(AttentionCase.DEFAULT_SCALE, c.softcap(), c.causal(), c.alignment(), c.window());
         }
@@ -285,6 +295,8 @@ public final class AttentionCases implements Arbitrary<AttentionCase> {
         if (c.keyPadding()) out.add(c.withMask(c.maskKind(), c.maskAxes(), false));
         if (c.window() != null) out.add(c.withOptions(c.scale(), c.softcap(), c.causal(), c.causal() ? c.alignment() : null, null));
         if (c.causal()) out.add(c.withOptions(c.scale(), c.softcap(), false, c.window() != null ? c.alignment() : null, c.window()));
+        if (c.alignment() != null && c.alignment().kind() == Alignment.Kind.PER_SEQUENCE) out.add(c.withOptions(c.scale(),
+                c.softcap(), c.causal(), Alignment.offset(c.alignment().offsets()[0]), c.window()));
         if (c.alignment() != null && c.alignment() != Alignment.TOP_LEFT) out.add(c.withOptions(c.scale(), c.softcap(), c.causal(), Alignment.TOP_LEFT, c.window()));
         if (c.softcap() != 0) out.add(c.withOptions(c.scale(), 0, c.causal(), c.alignment(), c.window()));
         if (c.scale() != AttentionCase.DEFAULT_SCALE) out.add(c.withOptions(AttentionCase.DEFAULT_SCALE, c.softcap(), c.causal(), c.alignment(), c.window()));

@@ -383,17 +383,25 @@ public abstract class AttentionContract {
     }
 
     /**
-     * Each causal alignment (TOP_LEFT, BOTTOM_RIGHT, an explicit offset) equals its explicit mask
-     * {@code j <= i + offset}, with Sq and Skv unequal in both directions.
-     * If this fails, check: top-left used where bottom-right was asked; {@code j < i} instead of {@code j <= i}.
+     * Each causal alignment (TOP_LEFT, BOTTOM_RIGHT, an explicit offset, and with PER_SEQUENCE_OFFSETS the
+     * bottom-right of each sequence's key length and explicit per-sequence offsets) equals its explicit mask
+     * {@code j <= i + offset_b}, with Sq and Skv unequal in both directions.
+     * If this fails, check: top-left used where bottom-right was asked; {@code j < i} instead of {@code j <= i};
+     * one offset used for every sequence of the batch (Skv - Sq where {@code keyLengths[b] - Sq} is asked).
      */
     @Test
     public void required_S4_each_causal_alignment_equals_its_explicit_mask() {
         requireFeatures(CAUSAL);
+        boolean perSequence = capabilities().supports(PER_SEQUENCE_OFFSETS);
         property(Clause.S4, cases().masks(MaskKind.NONE).without(SLIDING_WINDOW).finishing(c -> {
-            Alignment[] alignments = {Alignment.TOP_LEFT, Alignment.BOTTOM_RIGHT, Alignment.offset(1)};
-            Alignment alignment = c.causal() ? c.alignment() : alignments[(int) Math.floorMod(c.dataSeed(), 3)];
-            return c.withOptions(c.scale(), c.softcap(), true, alignment, null);
+            Alignment[] alignments = {Alignment.TOP_LEFT, Alignment.BOTTOM_RIGHT, Alignment.offset(1),
+                    Alignment.KEY_LENGTHS, Alignment.perSequence(1, 0, -1, 3)};
+            Alignment alignment = c.causal() ? c.alignment()
+                    : alignments[(int) Math.floorMod(c.dataSeed(), perSequence ? alignments.length : 3)];
+            AttentionCase causal = c.withOptions(c.scale(), c.softcap(), true, alignment, null);
+            // the per-sequence frontier of ONNX nonpad_kv_seqlen: bottom-right to each sequence's own key length
+            return alignment.kind() == Alignment.Kind.KEY_LENGTHS && capabilities().supports(KEY_PADDING)
+                    ? causal.withMask(causal.maskKind(), causal.maskAxes(), true) : causal;
         }), c -> checkAgainstExplicitMask(c));
     }
 

@@ -30,6 +30,9 @@ final class FeatureSamples {
             case ADDITIVE_MASK -> base.withMask(MaskKind.ADDITIVE, 0b0011, false);
             case KEY_PADDING -> base.withMask(MaskKind.NONE, 0b0011, true);
             case CAUSAL -> base.withOptions(none, 0, true, Alignment.BOTTOM_RIGHT, null);
+            // two sequences at different positions: the smallest use of the feature (it needs a causal mask)
+            case PER_SEQUENCE_OFFSETS -> base.withDims(2, 1, 1, 2, 3, 2, 2)
+                    .withOptions(none, 0, true, Alignment.perSequence(1, 0), null);
             case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
             case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
             // element types have a property of their own (S8, element types), which asks each combination

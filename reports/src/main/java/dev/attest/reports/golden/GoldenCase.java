@@ -21,7 +21,8 @@ import java.util.Set;
  * checked when read (an unknown field is an error, not ignored: a {@code softcap} Attest did not apply would turn
  * every verdict into nonsense), and each error names the file and the field.
  *
- * @param causal     null (none), "top_left" or "bottom_right"
+ * @param causal     null (none), "top_left", "bottom_right" or "key_lengths" (bottom-right to each sequence's key
+ *                   length: the causal frontier of ONNX opset 24's {@code nonpad_kv_seqlen})
  * @param scale      null for 1/sqrt(Dqk)
  * @param softcap    null for none, else {@code c} in {@code c*tanh(s/c)}
  * @param layout     how q, k, v and out are stored: "BHSD" (the default) or "BSHD"
@@ -87,7 +88,11 @@ public record GoldenCase(String name, int batch, int qHeads, int kvHeads, int qL
                 .lengths(qLength, kvLength).headDims(qkHeadDim, vHeadDim);
         if (scale != null) b.scale(scale);
         if (softcap != null) b.softcap(softcap);
-        if (causal != null) b.causal(causal.equals("top_left") ? Alignment.TOP_LEFT : Alignment.BOTTOM_RIGHT);
+        if (causal != null) b.causal(switch (causal) {
+            case "top_left" -> Alignment.TOP_LEFT;
+            case "key_lengths" -> Alignment.KEY_LENGTHS;
+            default -> Alignment.BOTTOM_RIGHT;
+        });
         return b.build();
     }
 
@@ -174,9 +179,9 @@ public record GoldenCase(String name, int batch, int qHeads, int kvHeads, int qL
             dims.put(f, positiveInt(json, file, f));
         }
         String causal = text(json, file, "causal");
-        if (causal != null && !causal.equals("top_left") && !causal.equals("bottom_right")) {
-            throw new GoldenException(file + ": field 'causal' must be null, \"top_left\" or \"bottom_right\", got \""
-                    + causal + "\"");
+        if (causal != null && !List.of("top_left", "bottom_right", "key_lengths").contains(causal)) {
+            throw new GoldenException(file + ": field 'causal' must be null, \"top_left\", \"bottom_right\" or"
+                    + " \"key_lengths\", got \"" + causal + "\"");
         }
         String layout = text(json, file, "layout");
         if (layout != null && !layout.equals("BHSD") && !layout.equals("BSHD")) {

@@ -37,13 +37,13 @@ import java.util.stream.Stream;
  * Semantics (ONNX Attention, opsets 23 and 24, as {@code onnx/reference/ops/op_attention.py} computes it): K and V
  * are {@code past_key}/{@code past_value} followed by the new keys and values, which is what the golden k and v
  * hold; {@code nonpad_kv_seqlen} is the golden {@code keyLengths}; the causal mask's offset is {@code past} with a
- * past, {@code nonpad_kv_seqlen[b] - Sq} with key lengths, else 0, and must be what a golden {@code top_left} or
- * {@code bottom_right} alignment shows the query (compared key by key, padding included).
+ * past, {@code nonpad_kv_seqlen[b] - Sq} with key lengths, else 0, and must be what a golden {@code top_left},
+ * {@code bottom_right} or {@code key_lengths} alignment shows the query (compared key by key, padding included).
  */
 final class OnnxGoldenConverter {
     /** ONNX's node tests compare with {@code numpy.testing.assert_allclose(rtol=1e-3, atol=1e-7)}. */
     static final double ONNX_RTOL = 1e-3, ONNX_ATOL = 1e-7;
-    private static final int FLOAT16 = 10, BOOL = 9, INT64 = 7;
+    private static final int FLOAT = 1, FLOAT16 = 10, BOOL = 9, INT64 = 7;
     private static final List<String> INPUTS = List.of("Q", "K", "V", "attn_mask", "past_key", "past_value",
             "nonpad_kv_seqlen");
     private static final Set<String> ATTRIBUTES = Set.of("is_causal", "scale", "softcap", "qk_matmul_output_mode",
@@ -95,16 +95,17 @@ final class OnnxGoldenConverter {
             if (!node.outputs.get(i).isEmpty()) unchecked.add(node.outputs.get(i));
         }
 
-        OnnxTensor q = require4dHalf(inputs.get("Q"), "Q"), k = require4dHalf(inputs.get("K"), "K"),
-                v = require4dHalf(inputs.get("V"), "V");
-        require4dHalf(y, "Y");
+        OnnxTensor q = require4dFloat(inputs.get("Q"), "Q", -1);
+        int dataType = q.dataType;                   // float16 or float: every tensor of the case is stored in it
+        OnnxTensor k = require4dFloat(inputs.get("K"), "K", dataType), v = require4dFloat(inputs.get("V"), "V", dataType);
+        require4dFloat(y, "Y", dataType);
         OnnxTensor pastK = inputs.get("past_key"), pastV = inputs.get("past_value");
         int past = 0;
         if (pastK != null || pastV != null) {
             if (pastK == null || pastV == null) throw new NotExpressible("past_key without past_value or back");
-            past = (int) require4dHalf(pastK, "past_key").dims[2];
+            past = (int) require4dFloat(pastK, "past_key", dataType).dims[2];
             k = concatenate(pastK, k);      // ONNX: present_key = concat(past_key, K) on the sequence axis
-            v = concatenate(require4dHalf(pastV, "past_value"), v);
+            v = concatenate(require4dFloat(pastV, "past_value", dataType), v);
         }
         int b = (int) q.dims[0], hq = (int) q.dims[1], sq = (int) q.dims[2], dqk = (int) q.dims[3];
         int hkv = (int) k.dims[1], skv = (int) k.dims[2], dv = (int) v.dims[3];
@@ -124,29 +125,31 @@ final class OnnxGoldenConverter {
         }
 
         Map<String, Npy.Array> arrays = new LinkedHashMap<>();
-        arrays.put(GoldenCase.Q, half(q));
-        arrays.put(GoldenCase.K, half(k));
-        arrays.put(GoldenCase.V, half(v));
+        arrays.put(GoldenCase.Q, array(q));
+        arrays.put(GoldenCase.K, array(k));
+        arrays.put(GoldenCase.V, array(v));
         ElementType maskType = null;
         OnnxTensor mask = inputs.get("attn_mask");
         if (mask != null) {
-            if (mask.dims[mask.dims.length - 1] != skv) {
-                throw new NotExpressible("attn_mask covers " + mask.dims[mask.dims.length - 1] + " of " + skv
-                        + " keys (ONNX pads the rest; golden masks cover every key)");
+            if (mask.dims[mask.dims.length - 1] > skv) {
+                throw new NotExpressible("attn_mask covers " + mask.dims[mask.dims.length - 1] + " keys, more than the "
+                        + skv + " there are");
             }
+            mask = paddedToKeys(mask, skv);
             int[] shape = Arrays.stream(mask.dims).mapToInt(Math::toIntExact).toArray();
             if (mask.dataType == BOOL) {
                 float[] keep = new float[mask.raw.length];
                 for (int i = 0; i < keep.length; i++) keep[i] = mask.raw[i] != 0 ? 1 : 0;
                 arrays.put(GoldenCase.MASK, new Npy.Array(shape, keep, Npy.Dtype.BOOL));
-            } else if (mask.dataType == FLOAT16) {
-                arrays.put(GoldenCase.MASK, half(mask));
-                maskType = ElementType.FP16;
+            } else if (mask.dataType == dataType) {
+                arrays.put(GoldenCase.MASK, array(mask));
+                maskType = dataType == FLOAT16 ? ElementType.FP16 : null;      // null: an fp32 mask
             } else {
-                throw new NotExpressible("attn_mask has data type " + mask.dataType + ", not bool or float16");
+                throw new NotExpressible("attn_mask has data type " + mask.dataType + ", not bool or the inputs' "
+                        + dataType);
             }
         }
-        arrays.put(GoldenCase.OUT, half(y));
+        arrays.put(GoldenCase.OUT, array(y));
 
         Double scale = node.attributes.containsKey("scale") ? node.attributes.get("scale") : null;
         Double softcap = node.attributes.getOrDefault("softcap", 0.0) != 0 ? node.attributes.get("softcap") : null;
@@ -155,7 +158,8 @@ final class OnnxGoldenConverter {
                 + " as stored" + (past > 0 ? "; k and v are past_key/"
                 + "past_value followed by K/V" : "") + (unchecked.isEmpty() ? "" : "; not checked: " + String.join(
                 ", ", unchecked) + " (no golden counterpart)");
-        GoldenTypes types = new GoldenTypes(TensorTypes.uniform(ElementType.FP16), maskType, Map.of());
+        GoldenTypes types = dataType == FLOAT16 ? new GoldenTypes(TensorTypes.uniform(ElementType.FP16), maskType,
+                Map.of()) : GoldenTypes.FP32;
         GoldenCase c = new GoldenCase(name, b, hq, hkv, sq, skv, dqk, dv, scale, softcap, causal, "BHSD", keyLengths,
                 ONNX_ATOL, ONNX_RTOL, source, types);
         return new Converted(c, arrays);
@@ -168,10 +172,14 @@ final class OnnxGoldenConverter {
      */
     private static String alignment(int batch, int sq, int skv, int past, int[] nonpad, int[] keyLengths)
             throws NotExpressible {
-        for (String alignment : List.of("top_left", "bottom_right")) {
-            int golden = alignment.equals("top_left") ? 0 : skv - sq;
+        for (String alignment : List.of("top_left", "bottom_right", "key_lengths")) {
             boolean same = true;
             for (int b = 0; b < batch && same; b++) {
+                int golden = switch (alignment) {
+                    case "top_left" -> 0;
+                    case "key_lengths" -> (keyLengths == null ? skv : keyLengths[b]) - sq;
+                    default -> skv - sq;
+                };
                 int onnx = past > 0 ? past : nonpad != null ? nonpad[b] - sq : 0;
                 int valid = keyLengths == null ? skv : keyLengths[b];
                 for (int i = 0; i < sq && same; i++) {
@@ -181,22 +189,29 @@ final class OnnxGoldenConverter {
             if (same) return alignment;
         }
         throw new NotExpressible("its causal offsets (past " + past + ", key lengths " + Arrays.toString(nonpad)
-                + ") are neither top-left nor bottom-right for every batch");
+                + ") are neither top-left, bottom-right nor bottom-right to each key length for every batch");
     }
 
-    private static OnnxTensor require4dHalf(OnnxTensor t, String what) throws NotExpressible {
+    /** {@code t}, 4-D float16 or float (of {@code dataType} when that is not -1). */
+    private static OnnxTensor require4dFloat(OnnxTensor t, String what, int dataType) throws NotExpressible {
         if (t == null) throw new NotExpressible("no " + what);
-        if (t.dataType != FLOAT16) throw new NotExpressible(what + " has data type " + t.dataType + ", not float16");
+        if (t.dataType != FLOAT16 && t.dataType != FLOAT) {
+            throw new NotExpressible(what + " has data type " + t.dataType + ", not float16 or float");
+        }
+        if (dataType != -1 && t.dataType != dataType) {
+            throw new NotExpressible(what + " has data type " + t.dataType + " but Q has " + dataType);
+        }
         if (t.dims.length != 4) throw new NotExpressible(what + " is " + t.dims.length + "-D, not 4-D");
         return t;
     }
 
-    /** {@code a} then {@code b} along axis 2 (row-major (B, H, S, D), raw fp16 bytes). */
+    /** {@code a} then {@code b} along axis 2 (row-major (B, H, S, D), raw little-endian bytes). */
     private static OnnxTensor concatenate(OnnxTensor a, OnnxTensor b) throws NotExpressible {
         if (a.dims[0] != b.dims[0] || a.dims[1] != b.dims[1] || a.dims[3] != b.dims[3]) {
             throw new NotExpressible("past and new keys/values disagree in shape");
         }
-        int rowsA = (int) a.dims[2], rowsB = (int) b.dims[2], row = (int) a.dims[3] * 2;
+        int rowsA = (int) a.dims[2], rowsB = (int) b.dims[2];
+        int row = (int) a.dims[3] * (a.dataType == FLOAT16 ? 2 : 4);
         byte[] raw = new byte[a.raw.length + b.raw.length];
         int at = 0;
         for (int bh = 0; bh < a.dims[0] * a.dims[1]; bh++) {
@@ -205,13 +220,41 @@ final class OnnxGoldenConverter {
             System.arraycopy(b.raw, bh * rowsB * row, raw, at, rowsB * row);
             at += rowsB * row;
         }
-        return new OnnxTensor(a.name, FLOAT16, new long[]{a.dims[0], a.dims[1], rowsA + rowsB, a.dims[3]}, raw);
+        return new OnnxTensor(a.name, a.dataType, new long[]{a.dims[0], a.dims[1], rowsA + rowsB, a.dims[3]}, raw);
     }
 
-    private static Npy.Array half(OnnxTensor t) {
+    /**
+     * The mask with its key axis padded to {@code keys} as ONNX pads a shorter one: false for a boolean mask, -inf
+     * for a float one (onnx/reference/ops/op_attention.py), so the keys past it are hidden.
+     */
+    private static OnnxTensor paddedToKeys(OnnxTensor mask, int keys) {
+        int rank = mask.dims.length, own = (int) mask.dims[rank - 1];
+        if (own == keys) return mask;
+        int size = mask.dataType == BOOL ? 1 : mask.dataType == FLOAT16 ? 2 : 4;
+        byte[] hidden = mask.dataType == BOOL ? new byte[]{0} : mask.dataType == FLOAT16 ? new byte[]{0x00, (byte) 0xfc}
+                : new byte[]{0, 0, (byte) 0x80, (byte) 0xff};                  // little-endian -inf
+        int rows = mask.raw.length / (own * size);
+        byte[] raw = new byte[rows * keys * size];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(mask.raw, r * own * size, raw, r * keys * size, own * size);
+            for (int j = own; j < keys; j++) System.arraycopy(hidden, 0, raw, (r * keys + j) * size, size);
+        }
+        long[] dims = mask.dims.clone();
+        dims[rank - 1] = keys;
+        return new OnnxTensor(mask.name, mask.dataType, dims, raw);
+    }
+
+    /** A float16 tensor as fp16 bits, a float one as float32 values: as ONNX stored it. */
+    private static Npy.Array array(OnnxTensor t) {
+        int[] shape = Arrays.stream(t.dims).mapToInt(Math::toIntExact).toArray();
+        if (t.dataType == FLOAT) {
+            float[] values = new float[t.raw.length / 4];
+            ByteBuffer.wrap(t.raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+            return new Npy.Array(shape, values);
+        }
         short[] bits = new short[t.raw.length / 2];
         ByteBuffer.wrap(t.raw).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(bits);
-        return Npy.Array.ofBits(Arrays.stream(t.dims).mapToInt(Math::toIntExact).toArray(), bits, Npy.Dtype.FLOAT16);
+        return Npy.Array.ofBits(shape, bits, Npy.Dtype.FLOAT16);
     }
 
     /** The case directories under {@code root} (each with a model.onnx), sorted. */
@@ -288,6 +331,7 @@ final class OnnxGoldenConverter {
                 }
             }
             if (raw == null) {           // the typed fields instead of raw_data: re-encode as raw little-endian
+                if (dataType == FLOAT) throw new IllegalArgumentException(name + ": float_data without raw_data");
                 int size = dataType == INT64 ? 8 : dataType == FLOAT16 ? 2 : 1;
                 ByteBuffer buf = ByteBuffer.allocate(ints.size() * size).order(ByteOrder.LITTLE_ENDIAN);
                 for (long x : ints) {
