@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The whole planted-bug catalog: the softmax mutants, the precision ones, then the linear ones. */
+/** The whole planted-bug catalog: the softmax mutants, the precision ones, the paged-KV ones, then the linear ones. */
 public final class Catalog {
     private Catalog() {
     }
@@ -14,6 +14,7 @@ public final class Catalog {
     public static List<Mutant> all() {
         List<Mutant> all = new ArrayList<>(SoftmaxMutants.catalog());
         all.addAll(PrecisionMutants.catalog());
+        all.addAll(PagedMutants.catalog());
         all.addAll(LinearMutants.catalog());
         return List.copyOf(all);
     }

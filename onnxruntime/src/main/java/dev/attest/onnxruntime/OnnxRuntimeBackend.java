@@ -39,10 +39,12 @@ import static dev.attest.onnxruntime.OrtStaging.longs;
  *   causal, offset 0         is_causal = 1 (ONNX causal is top-left)
  *   boolean / additive mask  attn_mask in its own broadcast shape when it is the only masking, except that a
  *                            broadcast key axis is repeated (ONNX Runtime 1.29 refuses it; see maskTensor)
- *   other alignments (per-sequence ones included), sliding window, key padding
+ *   other alignments, sliding window, key padding
  *                            folded with any mask into one full (B, Hq, Sq, Skv) attn_mask: boolean, or
- *                            additive with -inf where hidden (opset 23 has no window or nonpad_kv_seqlen input;
- *                            opset 24's nonpad_kv_seqlen with is_causal is keyLengths with Alignment.KEY_LENGTHS)
+ *                            additive with -inf where hidden (opset 23 has no window or nonpad_kv_seqlen input)
+ *   per-sequence alignments  not declared: opset 23 cannot say them, and folding them into attn_mask would test
+ *                            the folding, not ONNX Runtime (opset 24's nonpad_kv_seqlen with is_causal is
+ *                            keyLengths with Alignment.KEY_LENGTHS; the opset-24 peer is future work)
  *   additive mask in fp16    rounded to fp16: ORT takes a float attn_mask only in Q's type
  * </pre>
  *
@@ -57,8 +59,8 @@ public final class OnnxRuntimeBackend extends CheckedBackend {
     /** Every core feature that opset 23 can express (through attributes or attn_mask), in fp32 and fp16. */
     public static final Capabilities CAPABILITIES = new Capabilities(EnumSet.of(Feature.GROUPED_QUERY_HEADS,
             Feature.DISTINCT_VALUE_DIM, Feature.CUSTOM_SCALE, Feature.SOFTCAP, Feature.BOOLEAN_MASK,
-            Feature.ADDITIVE_MASK, Feature.KEY_PADDING, Feature.CAUSAL, Feature.PER_SEQUENCE_OFFSETS,
-            Feature.SLIDING_WINDOW, Feature.STRIDED_LAYOUT), Precision.FP32,
+            Feature.ADDITIVE_MASK, Feature.KEY_PADDING, Feature.CAUSAL, Feature.SLIDING_WINDOW,
+            Feature.STRIDED_LAYOUT), Precision.FP32,
             // ordered: the kit's edge cases use the first combination
             new LinkedHashSet<>(List.of(TensorTypes.FP32, TensorTypes.uniform(ElementType.FP16))));
 

@@ -51,6 +51,17 @@ public interface AttentionBackend {
     /** Core attention: writes {@code out} with logical shape (B, Hq, Sq, Dv), in any layout. */
     void attention(AttentionProblem problem, Tensor out);
 
+    /**
+     * Core attention over a paged KV ({@link Feature#PAGED_KV}): writes {@code out} (B, Hq, Sq, Dv). A paged problem
+     * means its {@link dev.attest.reference.paged.PagedProblem#contiguous() contiguous} problem, so the default
+     * gathers the blocks and calls {@link #attention}; a serving kernel overrides it to read the blocks in place.
+     */
+    default void pagedAttention(dev.attest.reference.paged.PagedProblem problem, Tensor out) {
+        capabilities().requirePaged(name(), problem, out);
+        problem.requireOutput(out);
+        attention(problem.contiguous(), out);
+    }
+
     /** The multi-head layer: writes {@code out} with shape (B, Sq, dOut). */
     default void layer(LayerProblem problem, Tensor out) {
         capabilities().requireLayer(name(), problem);

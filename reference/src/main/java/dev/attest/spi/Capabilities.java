@@ -63,6 +63,17 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
         }
     }
 
+    /** Refuses a paged call this backend has not declared: PAGED_KV, what its contiguous meaning needs, its types. */
+    public void requirePaged(String backend, dev.attest.reference.paged.PagedProblem problem,
+                             dev.attest.reference.Tensor out) {
+        requireAll(backend, Feature.requiredBy(problem, out));
+        TensorTypes asked = TensorTypes.of(problem, out);
+        if (!types.contains(asked)) {
+            throw new UnsupportedFeatureException("backend " + backend + " does not take element types " + asked
+                    + " (it declares " + types + ")");
+        }
+    }
+
     /** Refuses a layer call this backend has not declared: a missing feature, or a layer type it does not take. */
     public void requireLayer(String backend, dev.attest.reference.LayerProblem problem) {
         requireAll(backend, Feature.requiredBy(problem));

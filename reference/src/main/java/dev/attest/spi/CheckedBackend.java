@@ -44,6 +44,13 @@ public abstract class CheckedBackend implements AttentionBackend {
     }
 
     @Override
+    public final void pagedAttention(dev.attest.reference.paged.PagedProblem problem, Tensor out) {
+        capabilities.requirePaged(name, problem, out);
+        problem.requireOutput(out);
+        computePagedAttention(problem, out);
+    }
+
+    @Override
     public final void layer(LayerProblem problem, Tensor out) {
         capabilities.requireLayer(name, problem);
         problem.requireOutput(out);
@@ -77,6 +84,14 @@ public abstract class CheckedBackend implements AttentionBackend {
 
     /** Core attention on a problem already checked against the capabilities and {@code out}. */
     protected abstract void computeAttention(AttentionProblem problem, Tensor out);
+
+    /**
+     * Paged attention on a checked problem: by default its contiguous meaning (the blocks gathered); a backend whose
+     * kernel reads blocks in place overrides it.
+     */
+    protected void computePagedAttention(dev.attest.reference.paged.PagedProblem problem, Tensor out) {
+        computeAttention(problem.contiguous(), out);
+    }
 
     /** The layer on a checked problem; backends that declare {@link Feature#LAYER} override it. */
     protected void computeLayer(LayerProblem problem, Tensor out) {

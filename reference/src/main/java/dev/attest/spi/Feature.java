@@ -59,6 +59,11 @@ public enum Feature {
     ROTARY,
     /** LoRA adapters on the Q/K/V projections. */
     LORA,
+    /**
+     * Keys and values in a paged layout: blocks of a pool read through a block table per sequence, with per-sequence
+     * lengths ({@link dev.attest.reference.paged.PagedProblem}; vLLM, FlashInfer, FlashAttention's paged KV).
+     */
+    PAGED_KV,
     /** A KV cache for incremental decoding: chunks appended, per-sequence lengths, rollback (core and layer). */
     KV_CACHE,
     /** A fixed-capacity ring-buffer cache that evicts keys outside a sliding window. */
@@ -88,6 +93,23 @@ public enum Feature {
         if (!TensorTypes.of(problem, out).isFp32()) features.add(LOW_PRECISION);
         if (Layout.of(problem.query()) != Layout.BHSD || Layout.of(problem.key()) != Layout.BHSD
                 || Layout.of(problem.value()) != Layout.BHSD || (out != null && Layout.of(out) != Layout.BHSD)) {
+            features.add(STRIDED_LAYOUT);
+        }
+        return features;
+    }
+
+    /**
+     * Features a paged call uses: those of its contiguous meaning (key padding included: every sequence has its own
+     * length) and PAGED_KV, without gathering anything.
+     */
+    public static Set<Feature> requiredBy(dev.attest.reference.paged.PagedProblem problem, Tensor out) {
+        Set<Feature> features = requiredBy(problem.spec());
+        features.add(PAGED_KV);
+        features.add(KEY_PADDING);
+        if (problem.mask() instanceof Mask.Keep) features.add(BOOLEAN_MASK);
+        if (problem.mask() instanceof Mask.Bias) features.add(ADDITIVE_MASK);
+        if (!TensorTypes.of(problem, out).isFp32()) features.add(LOW_PRECISION);
+        if (Layout.of(problem.query()) != Layout.BHSD || (out != null && Layout.of(out) != Layout.BHSD)) {
             features.add(STRIDED_LAYOUT);
         }
         return features;

@@ -35,6 +35,12 @@ public record TensorTypes(ElementType query, ElementType key, ElementType value,
                 out == null ? ElementType.FP32 : out.type());
     }
 
+    /** Q and the output as given, K and V in the pools' element type. */
+    public static TensorTypes of(dev.attest.reference.paged.PagedProblem problem, Tensor out) {
+        return new TensorTypes(problem.query().type(), problem.kv().type(), problem.kv().type(),
+                out == null ? ElementType.FP32 : out.type());
+    }
+
     /** The types a KV cache asks for: chunks and outputs in its activation type, K and V in its storage type. */
     public static TensorTypes of(dev.attest.reference.cache.CacheTypes cache) {
         return new TensorTypes(cache.activations(), cache.storage(), cache.storage(), cache.activations());

@@ -10,6 +10,8 @@ import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerWeights;
 import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.MaskView;
+import dev.attest.reference.paged.PagedKv;
+import dev.attest.reference.paged.PagedProblem;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.Window;
@@ -102,7 +104,36 @@ public final class CpuTiledBackend extends CheckedBackend {
 
     // ---------------------------------------------------------------------------------------------------------
 
+    /**
+     * Paged KV read in place: packing a kv tile reads each key's row from its block (the block table's entry for the
+     * tile's rows), so no contiguous copy of the cache is made; the tiles, and so the arithmetic, are those of the
+     * contiguous problem, which makes the output bit-identical to it whatever the page size or block order.
+     */
+    @Override
+    protected void computePagedAttention(PagedProblem problem, Tensor out) {
+        AttentionSpec spec = problem.spec();
+        // K and V of the shell are one zero broadcast over (B, Hkv, Skv, D): the rows come from the blocks
+        Tensor noKeys = Tensor.view(new float[1], 0, new int[]{spec.batch(), spec.kvHeads(), spec.kvLength(),
+                spec.qkHeadDim()}, new int[4]);
+        Tensor noValues = Tensor.view(new float[1], 0, new int[]{spec.batch(), spec.kvHeads(), spec.kvLength(),
+                spec.vHeadDim()}, new int[4]);
+        AttentionProblem shell = new AttentionProblem(spec, problem.query(), noKeys, noValues, problem.mask(),
+                problem.kv().lengths());
+        int tilesKv = ceilDiv(spec.kvLength(), BC);
+        attend(shell, out, (pk, b, g) -> pk.packPaged(problem.kv(), b, g, tilesKv, spec.kvHeads()));
+    }
+
     private void attend(AttentionProblem problem, Tensor out) {
+        int tilesKv = ceilDiv(problem.spec().kvLength(), BC);
+        attend(problem, out, (pk, b, g) -> pk.pack(problem, b, g, tilesKv));
+    }
+
+    /** Fills the packed tiles of (batch b, kv head g). */
+    private interface Packer {
+        void pack(Packed packed, int b, int g);
+    }
+
+    private void attend(AttentionProblem problem, Tensor out, Packer packer) {
         AttentionSpec spec = problem.spec();
         int batch = spec.batch(), hq = spec.qHeads(), hkv = spec.kvHeads();
         int tilesQ = ceilDiv(spec.qLength(), BR), tilesKv = ceilDiv(spec.kvLength(), BC);
@@ -112,7 +143,7 @@ public final class CpuTiledBackend extends CheckedBackend {
         packed = Packed.atLeast(packed, batch * hkv * tilesKv, spec.qkHeadDim(), spec.vHeadDim());
         try {
             Packed pk = packed;
-            forEach(batch * hkv, work, bg -> pk.pack(problem, bg / hkv, bg % hkv, tilesKv));
+            forEach(batch * hkv, work, bg -> packer.pack(pk, bg / hkv, bg % hkv));
             Rows rows = new Rows(problem, out, pk, tilesKv);
             int tasks = batch * hq * tilesQ;
             // heaviest first under causal masks: late query tiles see the most keys
@@ -192,6 +223,31 @@ public final class CpuTiledBackend extends CheckedBackend {
                     if (j < skv) {
                         TypedRows.load(k, kBase + j * kRow, kCol, dqk, kScale, kt, kt0 + c, BC);
                         TypedRows.load(val, vBase + j * vRow, vCol, dv, vScale, v, v0 + c * dv, 1);
+                    } else {
+                        for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
+                        Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);
+                    }
+                }
+                vFinite[tile] = TileKernels.allFinite(v, v0, BC * dv);
+            }
+        }
+
+        /**
+         * Packs (batch b, kv head g) of a paged KV, each key's row read from its block (rows past the sequence's
+         * length are zero, never read: whatever its unowned slots hold cannot reach the output).
+         */
+        void packPaged(PagedKv kv, int b, int g, int tilesKv, int hkv) {
+            int length = kv.length(b), p = kv.blockSize();
+            for (int t = 0; t < tilesKv; t++) {
+                int tile = (b * hkv + g) * tilesKv + t;
+                int kt0 = ktOffset(tile), v0 = vOffset(tile);
+                for (int c = 0; c < BC; c++) {
+                    int j = t * BC + c;
+                    if (j < length) {
+                        int id = kv.blockOf(b, j), slot = j % p;
+                        Tensor kb = kv.keys().block(id), vb = kv.values().block(id);
+                        TypedRows.load(kb, kb.index(slot, g, 0), kb.stride(2), dqk, 1f, kt, kt0 + c, BC);
+                        TypedRows.load(vb, vb.index(slot, g, 0), vb.stride(2), dv, 1f, v, v0 + c * dv, 1);
                     } else {
                         for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
                         Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);

@@ -9,6 +9,7 @@ import dev.attest.reference.cache.Padding;
 import dev.attest.properties.cases.LayerCase;
 import dev.attest.properties.cases.LayerCases;
 import dev.attest.properties.cases.MaskKind;
+import dev.attest.properties.cases.PagedLayouts;
 import dev.attest.properties.cases.Problems;
 import dev.attest.properties.cases.Values;
 import dev.attest.properties.engine.Arbitrary;
@@ -31,6 +32,7 @@ import dev.attest.reference.Mask;
 import dev.attest.reference.MaskView;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
+import dev.attest.reference.paged.PagedProblem;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Capabilities;
 import dev.attest.spi.Feature;
@@ -413,6 +415,73 @@ public abstract class AttentionContract {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // S10 Paged KV
+
+    /**
+     * K and V in blocks of any size, the physical blocks in any order with spare ones between them, each block in
+     * FlashAttention's (slot, head, dim) order or vLLM's head-major one, give the output of the same problem with
+     * K and V contiguous, bit for bit (the slots no sequence owns hold garbage). If this fails, check: a block
+     * table read for the wrong sequence; the last, partly filled block skipped; slot and block of token j swapped.
+     */
+    @Test
+    public void required_S10_any_page_size_and_block_order_gives_the_contiguous_result_bit_for_bit() {
+        requireFeatures(PAGED_KV, KEY_PADDING);
+        property(Clause.S10, pagedCases(), c -> checkPaged(c, PagedLayouts.Unowned.GARBAGE, false));
+    }
+
+    /**
+     * NaN in every slot past a sequence's length and in every block no sequence owns changes nothing: the output
+     * is bit for bit the contiguous one. If this fails, check: the last block read whole; a spare block read.
+     */
+    @Test
+    public void required_S10_slots_and_blocks_a_sequence_does_not_own_do_not_change_its_output() {
+        requireFeatures(PAGED_KV, KEY_PADDING);
+        property(Clause.S10, pagedCases(), c -> checkPaged(c, PagedLayouts.Unowned.NAN, false));
+    }
+
+    /**
+     * Block ids so high that their elements sit past 2^31 in the pool (numBlocks·blockSize·Hkv·D > 2^31; only the
+     * used blocks exist, so it fits in memory) are read exactly: bit for bit the contiguous output. If this fails,
+     * check: a block's offset computed in 32-bit arithmetic.
+     */
+    @Test
+    public void required_S10_block_ids_past_2_to_the_31_pool_elements_are_read_exactly() {
+        requireFeatures(PAGED_KV, KEY_PADDING);
+        property(Clause.S10, pagedCases(), c -> checkPaged(c, PagedLayouts.Unowned.GARBAGE, true));
+    }
+
+    /** Cases with per-sequence key lengths (the sequences' lengths) and K and V in a type a pool holds (not fp8). */
+    private AttentionCases pagedCases() {
+        List<TensorTypes> pooled = capabilities().types().stream()
+                .filter(t -> !t.key().isFp8() && !t.value().isFp8()).toList();
+        if (pooled.isEmpty()) Assumptions.abort("unsupported: " + backend().name() + " declares only fp8 K and V");
+        return cases().finishing(c -> {
+            AttentionCase padded = c.withMask(c.maskKind(), c.maskAxes(), true);
+            return pooled.contains(padded.types()) ? padded : padded.withTypes(pooled.getFirst(), false);
+        });
+    }
+
+    private void checkPaged(AttentionCase c, PagedLayouts.Unowned unowned, boolean hugePool) {
+        int blockSize = PagedLayouts.blockSize(c.dataSeed() >>> 7);
+        PagedProblem paged = PagedLayouts.paged(c.materialize(), hugePool ? Math.max(2, blockSize) : blockSize,
+                c.dataSeed(), unowned, hugePool);
+        Tensor contiguous = run(paged.contiguous(), c);
+        Tensor out = runPaged(paged, c);
+        Bitwise.requireIdentical("the paged output (blocks of " + paged.kv().blockSize() + ") differs from the"
+                + " contiguous one", contiguous, out);
+    }
+
+    /** Runs paged attention into a NaN-filled output in the case's output layout and type. */
+    protected Tensor runPaged(PagedProblem problem, AttentionCase c) {
+        Tensor out = c.outputLayout().allocate(c.types().output(), problem.spec().batch(), problem.spec().qHeads(),
+                problem.spec().qLength(), problem.spec().vHeadDim()).fill(Float.NaN);
+        Declared.require(backend(), Feature.requiredBy(problem, out), problem);
+        Cases.footnote(GIVEN, problem);
+        declaredIsNotRefused(problem, () -> backend().pagedAttention(problem, out));
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // S5 Fully masked rows and NaN
 
     /**
@@ -632,6 +701,12 @@ public abstract class AttentionContract {
                 call = () -> backend().openCache(cacheSpec).append(dev.attest.reference.cache.Chunk.core(
                         Tensor.of(new float[]{1, 0}, 1, 1, 1, 2), Tensor.of(new float[]{1, 0}, 1, 1, 1, 2),
                         Tensor.of(new float[]{2, 3}, 1, 1, 1, 2)), chunkOut);
+            } else if (FeatureSamples.paged(feature) != null) {
+                PagedProblem p = FeatureSamples.paged(feature);
+                Tensor target = p.allocateOutput(Layout.BHSD).fill(Float.intBitsToFloat(CANARY_BITS));
+                out = target;
+                call = () -> backend().pagedAttention(p, target);
+                if (!caps.features().containsAll(Feature.requiredBy(p, target)) && declared) continue;
             } else if (core != null) {
                 AttentionProblem p = core.materialize();
                 Tensor target = p.allocateOutput(core.outputLayout()).fill(Float.intBitsToFloat(CANARY_BITS));
@@ -1345,8 +1420,13 @@ public abstract class AttentionContract {
     private void call(AttentionProblem problem, Tensor out) {
         Declared.require(backend(), Feature.requiredBy(problem, out), problem);
         noteGiven(problem, out);
+        declaredIsNotRefused(problem, () -> backend().attention(problem, out));
+    }
+
+    /** Runs {@code call}, whose features are all declared: a refusal is then the backend's failure. */
+    private static void declaredIsNotRefused(Object problem, Runnable call) {
         try {
-            backend().attention(problem, out);
+            call.run();
         } catch (UnsupportedFeatureException refused) {
             throw new AssertionError(Facts.of().add("failure", "the backend refused a feature it declares")
                     .add("refused", refused.getMessage()).add("problem", problem).toString(), refused);
@@ -1357,12 +1437,7 @@ public abstract class AttentionContract {
         Tensor out = problem.allocateOutput().fill(Float.NaN);
         Declared.require(backend(), Feature.requiredBy(problem), problem);
         Cases.footnote(GIVEN, problem);
-        try {
-            backend().layer(problem, out);
-        } catch (UnsupportedFeatureException refused) {
-            throw new AssertionError(Facts.of().add("failure", "the backend refused a feature it declares")
-                    .add("refused", refused.getMessage()).add("problem", problem).toString(), refused);
-        }
+        declaredIsNotRefused(problem, () -> backend().layer(problem, out));
         return out;
     }
 

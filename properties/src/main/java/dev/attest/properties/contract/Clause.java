@@ -11,7 +11,8 @@ public enum Clause {
     S2("Order", "s = (q.k)*scale, then softcap c*tanh(s/c), then mask/bias, then softmax over keys, then *V"),
     S3("Masks", "boolean (true = attend) or additive bias broadcast to (B,Hq,Sq,Skv); key-padding lengths; "
             + "sliding window p-left <= j <= p+right"),
-    S4("Causal alignment", "query row i sees key j iff j <= i + offset; TOP_LEFT 0, BOTTOM_RIGHT Skv-Sq, cache: past"),
+    S4("Causal alignment", "query row i of sequence b sees key j iff j <= i + offset_b; TOP_LEFT 0, BOTTOM_RIGHT"
+            + " Skv-Sq, KEY_LENGTHS keyLengths[b]-Sq, an explicit offset per problem or per sequence; cache: past"),
     S5("Fully masked rows and NaN", "a fully masked row is all zeros; NaN/Inf attended propagates; NaN in a masked "
             + "key or value must not leak"),
     S6("Multi-head layer", "Q = X*Wq + bq etc., cross-attention memory, rotary at absolute positions, LoRA "
@@ -21,7 +22,10 @@ public enum Clause {
     S8("Backend contract", "undeclared features are refused before writing; every output element written; inputs "
             + "untouched; deterministic"),
     S9("KV cache", "appending chunks of any size (prefill in pieces, then one token at a time) gives the outputs of "
-            + "one full causal pass (offset = past length); per-sequence lengths; rollback; sliding-window eviction");
+            + "one full causal pass (offset = past length); per-sequence lengths; rollback; sliding-window eviction"),
+    S10("Paged KV", "K and V in blocks of a pool read through a block table per sequence mean the contiguous K and V"
+            + " those tables list, with each sequence's length as its key length; slots and blocks a sequence does not"
+            + " own never reach its output");
 
     private final String title;
     private final String text;

@@ -36,8 +36,22 @@ final class FeatureSamples {
             case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
             case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
             // element types have a property of their own (S8, element types), which asks each combination
-            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, LOW_PRECISION -> null;
+            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, LOW_PRECISION, PAGED_KV
+                    -> null;
         };
+    }
+
+    /**
+     * A paged problem for PAGED_KV (two sequences of lengths 3 and 1 in blocks of 2; it needs KEY_PADDING too, as
+     * every paged call does), or {@code null} for other features.
+     */
+    static dev.attest.reference.paged.PagedProblem paged(Feature feature) {
+        if (feature != Feature.PAGED_KV) return null;
+        AttentionCase two = AttentionCase.basic(2, 3, 2).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 7)
+                .withDims(2, 1, 1, 2, 3, 2, 2);
+        dev.attest.reference.AttentionProblem p = two.materialize();
+        return dev.attest.properties.cases.PagedLayouts.paged(p.with(p.spec(), null, new int[]{3, 1}), 2, 7,
+                dev.attest.properties.cases.PagedLayouts.Unowned.ZERO, false);
     }
 
     /** A core cache spec using {@code feature} and nothing else optional, or {@code null} for non-cache features. */

@@ -143,7 +143,12 @@ class MinimalBackendTest {
             needs("required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence", KV_CACHE, CAUSAL, LAYER,
                     ROTARY),
             needs("required_S9_appending_to_a_full_cache_without_eviction_is_a_clear_error", KV_CACHE, CAUSAL),
-            needs("required_S9_bad_input_is_refused_and_leaves_the_cache_unchanged", KV_CACHE, CAUSAL));
+            needs("required_S9_bad_input_is_refused_and_leaves_the_cache_unchanged", KV_CACHE, CAUSAL),
+            needs("required_S10_any_page_size_and_block_order_gives_the_contiguous_result_bit_for_bit", PAGED_KV,
+                    KEY_PADDING),
+            needs("required_S10_slots_and_blocks_a_sequence_does_not_own_do_not_change_its_output", PAGED_KV,
+                    KEY_PADDING),
+            needs("required_S10_block_ids_past_2_to_the_31_pool_elements_are_read_exactly", PAGED_KV, KEY_PADDING));
 
     private static Map.Entry<String, Predicate<Set<Feature>>> needs(String property, Feature... features) {
         return Map.entry(property, declared -> declared.containsAll(List.of(features)));
