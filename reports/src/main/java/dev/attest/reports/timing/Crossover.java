@@ -13,8 +13,10 @@ import java.util.TreeMap;
  * log of their latency ratio changes sign, interpolated linearly in log n between the two measured lengths that
  * bracket it, through lengths where both figures are reliable. Its bounds are the same crossing for the extreme
  * ends of the two intervals (challenger low against incumbent high gives the earliest, the reverse the latest): no
- * independence is assumed. A crossing outside the measured lengths is said so; nothing is extrapolated. A challenger
- * that turns slower again further on (a quadratic form with a small constant) is said so too.
+ * independence is assumed. A crossing outside the measured lengths is said so, with where the two fitted power laws
+ * meet when both series have a fit and the challenger's is the flatter ({@link LogLogFit}, reliable points only):
+ * labelled an extrapolation, never the measured crossover. A challenger that turns slower again further on (a
+ * quadratic form with a small constant) is said so too.
  *
  * @param length   the crossover: −∞ when the challenger is faster from the first common length, +∞ when it is
  *                 never faster within the common lengths, NaN when fewer than two lengths have reliable figures
@@ -52,7 +54,29 @@ public record Crossover(double length, double earliest, double latest, String te
         }
         Integer slowerAgain = slowerAgain(n, both, mid);
         if (slowerAgain != null) text.append(", but slower again at n = ").append(slowerAgain);
+        if (mid == Double.POSITIVE_INFINITY) {
+            double meet = fitsMeet(challengerTimes, incumbentTimes);
+            if (meet > n.getLast()) {
+                text.append(String.format(Locale.ROOT, "; the fitted power laws meet at n ≈ %.0f (extrapolated, not"
+                        + " measured)", meet));
+            }
+        }
         return new Crossover(mid, earliest, latest, text.toString());
+    }
+
+    /** Where the two series' fits through their reliable points meet, or NaN without two fits that converge. */
+    static double fitsMeet(SortedMap<Integer, Interval> challenger, SortedMap<Integer, Interval> incumbent) {
+        LogLogFit c = LogLogFit.of(reliablePoints(challenger)), i = LogLogFit.of(reliablePoints(incumbent));
+        if (c == null || i == null || c.high() >= i.low()) return Double.NaN;   // slopes not told apart
+        return Math.exp((c.logIntercept() - i.logIntercept()) / (i.exponent() - c.exponent()));
+    }
+
+    private static List<double[]> reliablePoints(SortedMap<Integer, Interval> series) {
+        List<double[]> out = new ArrayList<>();
+        series.forEach((n, t) -> {
+            if (t.reliable()) out.add(new double[]{n, t.median()});
+        });
+        return out;
     }
 
     private static String bound(double n, List<Integer> lengths) {

@@ -42,6 +42,9 @@ class CrossoverTest {
         Crossover never = Crossover.of("lin", series(1, 10, 256, 512, 1024), "soft", series(2, 1e-6, 256, 512, 1024));
         assertEquals(Double.POSITIVE_INFINITY, never.length());
         assertTrue(never.text().contains("slower at every length"), never.text());
+        // 10·n = 1e-6·n² at n = 1e7: said as the fits' meeting point, labelled an extrapolation
+        assertTrue(never.text().contains("the fitted power laws meet at n ≈ 10000000 (extrapolated, not measured)"),
+                never.text());
     }
 
     @Test
