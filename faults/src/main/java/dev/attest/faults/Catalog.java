@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The whole planted-bug catalog: the softmax mutants, the precision ones, the paged-KV ones, then the linear ones. */
+/** The whole planted-bug catalog: the softmax mutants, the precision ones, the paged-KV and packed-batch ones, then the linear ones. */
 public final class Catalog {
     private Catalog() {
     }
@@ -15,6 +15,7 @@ public final class Catalog {
         List<Mutant> all = new ArrayList<>(SoftmaxMutants.catalog());
         all.addAll(PrecisionMutants.catalog());
         all.addAll(PagedMutants.catalog());
+        all.addAll(PackedMutants.catalog());
         all.addAll(LinearMutants.catalog());
         return List.copyOf(all);
     }

@@ -62,6 +62,27 @@ public interface AttentionBackend {
         attention(problem.contiguous(), out);
     }
 
+    /**
+     * Core attention over a packed variable-length batch ({@link Feature#PACKED_VARLEN}): writes {@code out}
+     * (totalQ, Hq, Dv). It means each sequence run alone, so the default runs {@link #attention} on each; a varlen
+     * kernel overrides it.
+     */
+    default void packedAttention(dev.attest.reference.packed.PackedProblem problem, Tensor out) {
+        capabilities().requirePacked(name(), problem, out);
+        problem.requireOutput(out);
+        problem.runEach((b, alone, rows) -> attention(alone, rows), out);
+    }
+
+    /**
+     * The layer over a packed variable-length batch ({@link Feature#PACKED_VARLEN} and {@link Feature#LAYER}):
+     * writes {@code out} (totalX, dOut). It means each sequence through the layer alone; the default does that.
+     */
+    default void packedLayer(dev.attest.reference.packed.PackedLayerProblem problem, Tensor out) {
+        capabilities().requirePackedLayer(name(), problem);
+        problem.requireOutput(out);
+        problem.runEach((b, alone, rows) -> layer(alone, rows), out);
+    }
+
     /** The multi-head layer: writes {@code out} with shape (B, Sq, dOut). */
     default void layer(LayerProblem problem, Tensor out) {
         capabilities().requireLayer(name(), problem);

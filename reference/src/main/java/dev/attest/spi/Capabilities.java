@@ -74,6 +74,28 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
         }
     }
 
+    /** Refuses a packed call this backend has not declared: PACKED_VARLEN, the options, its element types. */
+    public void requirePacked(String backend, dev.attest.reference.packed.PackedProblem problem,
+                              dev.attest.reference.Tensor out) {
+        requireAll(backend, Feature.requiredBy(problem, out));
+        TensorTypes asked = new TensorTypes(problem.query().type(), problem.key().type(), problem.value().type(),
+                out == null ? dev.attest.reference.ElementType.FP32 : out.type());
+        if (!types.contains(asked)) {
+            throw new UnsupportedFeatureException("backend " + backend + " does not take element types " + asked
+                    + " (it declares " + types + ")");
+        }
+    }
+
+    /** Refuses a packed layer call this backend has not declared: its features, or a layer type it does not take. */
+    public void requirePackedLayer(String backend, dev.attest.reference.packed.PackedLayerProblem problem) {
+        requireAll(backend, Feature.requiredBy(problem));
+        TensorTypes asked = TensorTypes.uniform(problem.input().type());
+        if (!types.contains(asked)) {
+            throw new UnsupportedFeatureException("backend " + backend + " does not take a " + problem.input().type()
+                    + " layer (element types " + asked + "; it declares " + types + ")");
+        }
+    }
+
     /** Refuses a layer call this backend has not declared: a missing feature, or a layer type it does not take. */
     public void requireLayer(String backend, dev.attest.reference.LayerProblem problem) {
         requireAll(backend, Feature.requiredBy(problem));

@@ -51,6 +51,20 @@ public abstract class CheckedBackend implements AttentionBackend {
     }
 
     @Override
+    public final void packedAttention(dev.attest.reference.packed.PackedProblem problem, Tensor out) {
+        capabilities.requirePacked(name, problem, out);
+        problem.requireOutput(out);
+        computePackedAttention(problem, out);
+    }
+
+    @Override
+    public final void packedLayer(dev.attest.reference.packed.PackedLayerProblem problem, Tensor out) {
+        capabilities.requirePackedLayer(name, problem);
+        problem.requireOutput(out);
+        problem.runEach((b, alone, rows) -> computeLayer(alone, rows), out);
+    }
+
+    @Override
     public final void layer(LayerProblem problem, Tensor out) {
         capabilities.requireLayer(name, problem);
         problem.requireOutput(out);
@@ -91,6 +105,11 @@ public abstract class CheckedBackend implements AttentionBackend {
      */
     protected void computePagedAttention(dev.attest.reference.paged.PagedProblem problem, Tensor out) {
         computeAttention(problem.contiguous(), out);
+    }
+
+    /** A packed batch on a checked problem: by default each sequence alone; a varlen kernel overrides it. */
+    protected void computePackedAttention(dev.attest.reference.packed.PackedProblem problem, Tensor out) {
+        problem.runEach((b, alone, rows) -> computeAttention(alone, rows), out);
     }
 
     /** The layer on a checked problem; backends that declare {@link Feature#LAYER} override it. */

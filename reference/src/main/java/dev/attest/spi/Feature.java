@@ -64,6 +64,11 @@ public enum Feature {
      * lengths ({@link dev.attest.reference.paged.PagedProblem}; vLLM, FlashInfer, FlashAttention's paged KV).
      */
     PAGED_KV,
+    /**
+     * A packed variable-length batch: sequences stored one after another with {@code cu_seqlens} offsets
+     * ({@link dev.attest.reference.packed.PackedProblem}; FlashAttention's varlen kernels).
+     */
+    PACKED_VARLEN,
     /** A KV cache for incremental decoding: chunks appended, per-sequence lengths, rollback (core and layer). */
     KV_CACHE,
     /** A fixed-capacity ring-buffer cache that evicts keys outside a sliding window. */
@@ -112,6 +117,31 @@ public enum Feature {
         if (Layout.of(problem.query()) != Layout.BHSD || (out != null && Layout.of(out) != Layout.BHSD)) {
             features.add(STRIDED_LAYOUT);
         }
+        return features;
+    }
+
+    /** Features a packed call uses: PACKED_VARLEN and the spec's options (each sequence runs them). */
+    public static Set<Feature> requiredBy(dev.attest.reference.packed.PackedProblem problem, Tensor out) {
+        Set<Feature> features = requiredBy(problem.spec());
+        features.remove(PER_SEQUENCE_OFFSETS);       // resolved per sequence into one offset each
+        features.add(PACKED_VARLEN);
+        if (problem.query().type() != dev.attest.reference.ElementType.FP32
+                || problem.key().type() != dev.attest.reference.ElementType.FP32
+                || (out != null && out.type() != dev.attest.reference.ElementType.FP32)) {
+            features.add(LOW_PRECISION);
+        }
+        return features;
+    }
+
+    /** Features a packed layer call uses: those of the layer (self-attention, no mask) and PACKED_VARLEN. */
+    public static Set<Feature> requiredBy(dev.attest.reference.packed.PackedLayerProblem problem) {
+        Set<Feature> features = requiredBy(problem.spec().core());
+        features.remove(PER_SEQUENCE_OFFSETS);       // resolved per sequence into one offset each
+        features.add(LAYER);
+        features.add(PACKED_VARLEN);
+        if (problem.spec().biases()) features.add(PROJECTION_BIAS);
+        if (problem.spec().rotary() != null) features.add(ROTARY);
+        if (problem.spec().loraRank() > 0) features.add(LORA);
         return features;
     }
 

@@ -106,6 +106,12 @@ class SpeedReliabilityTest {
                 op, 2, op), "cpu-naive")));
         assertTrue(html.contains("share of FMA peak") && html.contains("<td>baseline</td>"));
         assertTrue(html.contains("3.00× [2.95, 3.05]"), "cpu-batched is 3× cpu-naive with the intervals' spread");
+        assertFalse(html.contains("(peak unreliable)"), "a steady roofline marks nothing");
+        // a roofline whose N-thread figure is itself unreliable marks every share of it
+        String shaky = HtmlReport.render(report.withPerformance(new Performance(new Roofline("test", 1_000_000_000,
+                op, 2, Fixtures.noisyMetric(1.0)), "cpu-naive")));
+        assertTrue(shaky.contains("% (peak unreliable)</td>") && shaky.contains("The 2-thread figure is itself"
+                + " unreliable (the 95% interval spans"), "the page says the peak cannot be trusted");
     }
 
     private static dev.attest.reports.model.MachineState machine(String busy) {

@@ -9,6 +9,7 @@ import dev.attest.reference.cache.Padding;
 import dev.attest.properties.cases.LayerCase;
 import dev.attest.properties.cases.LayerCases;
 import dev.attest.properties.cases.MaskKind;
+import dev.attest.properties.cases.PackedBatches;
 import dev.attest.properties.cases.PagedLayouts;
 import dev.attest.properties.cases.Problems;
 import dev.attest.properties.cases.Values;
@@ -32,6 +33,8 @@ import dev.attest.reference.Mask;
 import dev.attest.reference.MaskView;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
+import dev.attest.reference.packed.PackedLayerProblem;
+import dev.attest.reference.packed.PackedProblem;
 import dev.attest.reference.paged.PagedProblem;
 import dev.attest.spi.AttentionBackend;
 import dev.attest.spi.Capabilities;
@@ -46,6 +49,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -450,15 +454,25 @@ public abstract class AttentionContract {
         property(Clause.S10, pagedCases(), c -> checkPaged(c, PagedLayouts.Unowned.GARBAGE, true));
     }
 
+    private static boolean allZero(float[] values) {
+        for (float v : values) if (v != 0) return false;            // NaN != 0 too
+        return true;
+    }
+
     /** Cases with per-sequence key lengths (the sequences' lengths) and K and V in a type a pool holds (not fp8). */
     private AttentionCases pagedCases() {
-        List<TensorTypes> pooled = capabilities().types().stream()
-                .filter(t -> !t.key().isFp8() && !t.value().isFp8()).toList();
-        if (pooled.isEmpty()) Assumptions.abort("unsupported: " + backend().name() + " declares only fp8 K and V");
-        return cases().finishing(c -> {
-            AttentionCase padded = c.withMask(c.maskKind(), c.maskAxes(), true);
-            return pooled.contains(padded.types()) ? padded : padded.withTypes(pooled.getFirst(), false);
-        });
+        return withoutFp8(cases()).finishing(c -> c.withMask(c.maskKind(), c.maskAxes(), true));
+    }
+
+    /**
+     * The cases in element types without fp8 (a block pool and a packed batch hold fp32, fp16 or bf16): a case
+     * drawn in fp8 takes the first declared combination without it.
+     */
+    private AttentionCases withoutFp8(AttentionCases cases) {
+        List<TensorTypes> kept = capabilities().types().stream().filter(t -> !t.query().isFp8() && !t.key().isFp8()
+                && !t.value().isFp8()).toList();
+        if (kept.isEmpty()) Assumptions.abort("unsupported: " + backend().name() + " declares only fp8 inputs");
+        return cases.finishing(c -> kept.contains(c.types()) ? c : c.withTypes(kept.getFirst(), false));
     }
 
     private void checkPaged(AttentionCase c, PagedLayouts.Unowned unowned, boolean hugePool) {
@@ -479,6 +493,86 @@ public abstract class AttentionContract {
         Cases.footnote(GIVEN, problem);
         declaredIsNotRefused(problem, () -> backend().pagedAttention(problem, out));
         return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // S11 Packed variable-length batches
+
+    /**
+     * A packed variable-length batch (cu_seqlens offsets, query and key lengths differing per sequence, empty
+     * sequences included) equals each sequence run alone: sequence b's rows agree with the oracle of its own problem
+     * within the tolerance model, and the rows of a sequence without keys are exactly zero. If this fails, check:
+     * attention across sequence boundaries; the longest sequence's key count read for every sequence; cu_seqlens
+     * read off by one; the bottom-right offset of the longest sequences used for all.
+     */
+    @Test
+    public void required_S11_a_packed_batch_equals_each_sequence_run_alone() {
+        requireFeatures(PACKED_VARLEN);
+        property(Clause.S11, withoutFp8(cases().masks(MaskKind.NONE)).finishing(c -> {
+            AttentionCase plain = c.withMask(MaskKind.NONE, c.maskAxes(), false);
+            return plain.alignment() != null && plain.alignment().kind() == Alignment.Kind.KEY_LENGTHS
+                    ? plain.withOptions(plain.scale(), plain.softcap(), plain.causal(), Alignment.BOTTOM_RIGHT,
+                    plain.window()) : plain;
+        }), c -> {
+            PackedProblem packed = PackedBatches.packed(c.materialize(), c.dataSeed() ^ 0x5eedL);
+            Tensor out = packed.allocateOutput().fill(Float.NaN);
+            if (c.types().output() != ElementType.FP32) {
+                out = Tensor.zeros(c.types().output(), packed.outputShape()).fill(Float.NaN);
+            }
+            Tensor written = out;
+            Declared.require(backend(), Feature.requiredBy(packed, written), packed);
+            Cases.footnote(GIVEN, packed);
+            declaredIsNotRefused(packed, () -> backend().packedAttention(packed, written));
+            int[] cu = packed.queryOffsets();
+            for (int b = 0; b < packed.spec().batch(); b++) {
+                int sq = packed.queryLength(b);
+                if (sq == 0) continue;
+                Tensor rows = written.view(written.index(cu[b], 0, 0), new int[]{1, packed.spec().qHeads(), sq,
+                        packed.spec().vHeadDim()}, new int[]{0, written.stride(1), written.stride(0), written.stride(2)});
+                AttentionProblem alone = packed.sequence(b);
+                if (alone != null) {
+                    Expectation.attention(alone, precision(), OUTPUT_K).check(rows);
+                } else if (!allZero(rows.toArray())) {
+                    throw new AssertionError(Facts.of().add("failure", "sequence " + b + " has no keys, so its rows"
+                            + " are fully masked and must be exactly zero").add("but was", Arrays.toString(
+                            rows.toArray())).toString());
+                }
+            }
+        });
+    }
+
+    /**
+     * The layer over a packed batch (self-attention, each sequence's rotary positions from 0, empty sequences
+     * included) equals each sequence through the layer alone, within the tolerance model of its own oracle. If this
+     * fails, check: rotary positions counted across sequences instead of from each one's start; keys of another
+     * sequence projected into this one's attention.
+     */
+    @Test
+    public void required_S11_a_packed_layer_batch_equals_each_sequence_run_alone() {
+        requireFeatures(PACKED_VARLEN, LAYER);
+        property(Clause.S11, layerCases().finishing(c -> {
+            AttentionCase core = LayerCases.selfAttention(c.core().withMask(MaskKind.NONE, c.core().maskAxes(), false));
+            if (core.alignment() != null && core.alignment().kind() == Alignment.Kind.KEY_LENGTHS) {
+                core = core.withOptions(core.scale(), core.softcap(), core.causal(), Alignment.BOTTOM_RIGHT,
+                        core.window());
+            }
+            return new LayerCase(core, c.modelDim(), 0, c.outputDim(), c.biases(), c.rotaryDims(), c.interleaved(),
+                    c.loraRank(), 0, 0, c.weightSeed());
+        }), c -> {
+            PackedLayerProblem packed = PackedBatches.packedLayer(c.materialize(), c.weightSeed() ^ 0x5eedL);
+            Tensor out = Tensor.zeros(packed.input().type(), packed.outputShape()).fill(Float.NaN);
+            Declared.require(backend(), Feature.requiredBy(packed), packed);
+            Cases.footnote(GIVEN, packed);
+            declaredIsNotRefused(packed, () -> backend().packedLayer(packed, out));
+            int[] cu = packed.offsets();
+            for (int b = 0; b < packed.spec().core().batch(); b++) {
+                LayerProblem alone = packed.sequence(b);
+                if (alone == null) continue;
+                Tensor rows = out.view(out.index(cu[b], 0), new int[]{1, packed.length(b), packed.spec().outputDim()},
+                        new int[]{0, out.stride(0), out.stride(1)});
+                Expectation.layer(alone, precision(), LAYER_K).check(rows);
+            }
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -701,6 +795,12 @@ public abstract class AttentionContract {
                 call = () -> backend().openCache(cacheSpec).append(dev.attest.reference.cache.Chunk.core(
                         Tensor.of(new float[]{1, 0}, 1, 1, 1, 2), Tensor.of(new float[]{1, 0}, 1, 1, 1, 2),
                         Tensor.of(new float[]{2, 3}, 1, 1, 1, 2)), chunkOut);
+            } else if (FeatureSamples.packed(feature) != null) {
+                PackedProblem p = FeatureSamples.packed(feature);
+                Tensor target = p.allocateOutput().fill(Float.intBitsToFloat(CANARY_BITS));
+                out = target;
+                call = () -> backend().packedAttention(p, target);
+                if (!caps.features().containsAll(Feature.requiredBy(p, target)) && declared) continue;
             } else if (FeatureSamples.paged(feature) != null) {
                 PagedProblem p = FeatureSamples.paged(feature);
                 Tensor target = p.allocateOutput(Layout.BHSD).fill(Float.intBitsToFloat(CANARY_BITS));

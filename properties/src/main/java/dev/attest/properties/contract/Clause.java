@@ -25,7 +25,10 @@ public enum Clause {
             + "one full causal pass (offset = past length); per-sequence lengths; rollback; sliding-window eviction"),
     S10("Paged KV", "K and V in blocks of a pool read through a block table per sequence mean the contiguous K and V"
             + " those tables list, with each sequence's length as its key length; slots and blocks a sequence does not"
-            + " own never reach its output");
+            + " own never reach its output"),
+    S11("Packed variable-length batches", "sequences stored one after another with cu_seqlens offsets mean each"
+            + " sequence run alone, its causal alignment resolved for its own lengths; a sequence without keys has"
+            + " zero rows");
 
     private final String title;
     private final String text;

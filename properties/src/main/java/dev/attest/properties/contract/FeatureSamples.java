@@ -36,8 +36,8 @@ final class FeatureSamples {
             case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
             case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
             // element types have a property of their own (S8, element types), which asks each combination
-            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, LOW_PRECISION, PAGED_KV
-                    -> null;
+            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, LOW_PRECISION, PAGED_KV,
+                 PACKED_VARLEN -> null;
         };
     }
 
@@ -52,6 +52,14 @@ final class FeatureSamples {
         dev.attest.reference.AttentionProblem p = two.materialize();
         return dev.attest.properties.cases.PagedLayouts.paged(p.with(p.spec(), null, new int[]{3, 1}), 2, 7,
                 dev.attest.properties.cases.PagedLayouts.Unowned.ZERO, false);
+    }
+
+    /** A packed batch for PACKED_VARLEN (sequences of 2 and 1 queries over 3 and 2 keys), or {@code null}. */
+    static dev.attest.reference.packed.PackedProblem packed(Feature feature) {
+        if (feature != Feature.PACKED_VARLEN) return null;
+        AttentionCase two = AttentionCase.basic(2, 3, 2).withData(Layout.BHSD, Layout.BHSD, Values.NORMAL, 7)
+                .withDims(2, 1, 1, 2, 3, 2, 2);
+        return dev.attest.properties.cases.PackedBatches.packed(two.materialize(), 1);
     }
 
     /** A core cache spec using {@code feature} and nothing else optional, or {@code null} for non-cache features. */

@@ -148,7 +148,9 @@ class MinimalBackendTest {
                     KEY_PADDING),
             needs("required_S10_slots_and_blocks_a_sequence_does_not_own_do_not_change_its_output", PAGED_KV,
                     KEY_PADDING),
-            needs("required_S10_block_ids_past_2_to_the_31_pool_elements_are_read_exactly", PAGED_KV, KEY_PADDING));
+            needs("required_S10_block_ids_past_2_to_the_31_pool_elements_are_read_exactly", PAGED_KV, KEY_PADDING),
+            needs("required_S11_a_packed_batch_equals_each_sequence_run_alone", PACKED_VARLEN),
+            needs("required_S11_a_packed_layer_batch_equals_each_sequence_run_alone", PACKED_VARLEN, LAYER));
 
     private static Map.Entry<String, Predicate<Set<Feature>>> needs(String property, Feature... features) {
         return Map.entry(property, declared -> declared.containsAll(List.of(features)));

@@ -47,7 +47,8 @@ public record SpeedSection(String scalingSvg, List<String[]> exponents, List<Str
                     Integer.toString(i.samples()), SpeedFigures.verdict(i),
                     Double.isNaN(gflops) ? "-" : String.format(Locale.ROOT, "%.2f", gflops),
                     roof == null || Double.isNaN(gflops) ? "-"
-                            : String.format(Locale.ROOT, "%.1f%%", 100 * gflops / roof.peakGflops()),
+                            : String.format(Locale.ROOT, "%.1f%%", 100 * gflops / roof.peakGflops())
+                            + (SpeedFigures.of(roof.allThreads()).reliable() ? "" : " (peak unreliable)"),
                     l.backend().equals(baseline) ? "baseline" : SpeedFigures.speedup(i, baselineByConfig.get(l.config())),
                     i.reliable() ? "" : "unreliable"});
         }
@@ -114,6 +115,10 @@ public record SpeedSection(String scalingSvg, List<String[]> exponents, List<Str
                         + " as implausible (2× headroom for 16-bit inputs, 4× for fp8).", roof.kernel(),
                 roof.oneThreadGflops(), SpeedFigures.ms(SpeedFigures.of(roof.oneThread())), roof.peakGflops(),
                 roof.threads(), SpeedFigures.ms(SpeedFigures.of(roof.allThreads())), roof.threads());
+        if (roof != null && !SpeedFigures.of(roof.allThreads()).reliable()) {
+            rooflineText += " The " + roof.threads() + "-thread figure is itself unreliable ("
+                    + SpeedFigures.of(roof.allThreads()).unreliable() + "): shares of the peak are marked.";
+        }
         return new SpeedSection(scalingSvg, exponents, rows, rooflineText, baseline, kvSvg, kvRows, kvSlopes,
                 unreliable[0]);
     }

@@ -103,7 +103,10 @@ public record Sampler(long minWarmupMillis, long maxWarmupMillis, long sampleMil
                     && interval.relativeWidth() <= Intervals.MAX_RELATIVE_WIDTH / 2;
             if (narrow || samples.size() >= maxSamples || t1 >= end) break;
         }
-        if (!warm.settled()) interval = interval.markedUnreliable(warm.unsettledReason());
+        if (!warm.settled()) {                    // the first reason: a figure still falling is not the code's speed
+            interval = new Interval(interval.median(), interval.low(), interval.high(), interval.confidence(),
+                    interval.samples(), warm.unsettledReason() + (interval.reliable() ? "" : "; " + interval.unreliable()));
+        }
         return new Result(interval, warm, integrity);
     }
 
