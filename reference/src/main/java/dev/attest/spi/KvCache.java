@@ -10,7 +10,29 @@ import dev.attest.reference.cache.Chunk;
  * last {@code capacity} tokens), and nothing else.
  *
  * <p>Every call is all-or-nothing: a call that is refused (an {@link dev.attest.reference.InvalidProblemException}
- * naming the dimension and both values, or {@link CacheFullException}) leaves the cache exactly as it was.
+ * naming the dimension and both values, or {@link CacheFullException}) leaves the cache exactly as it was: the same
+ * {@link #lengths()} and bit-identical {@link #presentKey()}/{@link #presentValue()}. The kit
+ * ({@code required_S9_bad_input_is_refused_and_leaves_the_cache_unchanged},
+ * {@code required_S9_appending_to_a_full_cache_without_eviction_is_a_clear_error}) refuses each of these, and checks
+ * that the message contains the word given:
+ * <table>
+ *   <caption>Refusals the suite checks</caption>
+ *   <tr><th>call</th><th>exception</th><th>the message names</th></tr>
+ *   <tr><td>append beyond the capacity without eviction</td><td>{@link CacheFullException}</td><td>{@code capacity}</td></tr>
+ *   <tr><td>a chunk whose head dim differs</td><td>InvalidProblemException</td><td>{@code Dqk}</td></tr>
+ *   <tr><td>a chunk of another batch size</td><td>InvalidProblemException</td><td>{@code B}</td></tr>
+ *   <tr><td>a chunk or output in another element type</td><td>InvalidProblemException</td><td>the type given, e.g. {@code bf16}</td></tr>
+ *   <tr><td>a layer chunk for a core cache (or the reverse)</td><td>InvalidProblemException</td><td>{@code layer}</td></tr>
+ *   <tr><td>an output of the wrong shape</td><td>InvalidProblemException</td><td>{@code shape}</td></tr>
+ *   <tr><td>a rollback below 0 or beyond a sequence's length</td><td>InvalidProblemException</td><td>{@code roll}</td></tr>
+ *   <tr><td>rollback lengths for another batch size</td><td>InvalidProblemException</td><td>{@code batch}</td></tr>
+ *   <tr><td>a ring rollback to keys already evicted</td><td>InvalidProblemException</td><td>{@code evicted}</td></tr>
+ * </table>
+ *
+ * <p>Present K/V: sequence b holds positions {@code [oldest_b, lengths()[b])}: from 0 without eviction, the last
+ * {@code capacity} with a ring. A rollback keeps {@code oldest_b} (evicted keys do not come back), so after a ring
+ * rollback to L the present rows are {@code [oldest_b, L)}. A tensor has no empty axis, so an empty cache, or one
+ * whose every sequence holds nothing, presents one all-zero row: (B, Hkv, 1, D).
  */
 public interface KvCache {
 

@@ -100,7 +100,7 @@ public enum Profile {
         return switch (this) {
             case QUICK -> new LengthSweep.Settings(lengths(256, 4096), lengths(256, 8192), 4, 64, 64, 128, 1_000,
                     new Sampler(w.minWarmupMillis(), 10_000, 20, 8, 30, 4_000));
-            case FULL -> new LengthSweep.Settings(lengths(256, 16384), lengths(256, 65536), 4, 64, 64, 128, 6_000,
+            case FULL -> new LengthSweep.Settings(lengths(256, 32768), lengths(256, 65536), 4, 64, 64, 128, 6_000,
                     new Sampler(w.minWarmupMillis(), 30_000, 50, 10, 40, 30_000));
             case TINY -> new LengthSweep.Settings(lengths(16, 64), lengths(16, 128), 2, 8, 8, 8, 200,
                     new Sampler(w.minWarmupMillis(), w.maxWarmupMillis(), 1, 6, 12, 500));
