@@ -30,7 +30,7 @@ record MachineSection(String banner, List<String[]> rows) {
         rows.add(new String[]{"CPU steal during the run", m.stealPercent() == null ? "unknown"
                 : String.format(Locale.ROOT, "%.1f%%", m.stealPercent())});
         rows.add(new String[]{"other processes' CPU during the run", m.othersCoresMean() == null ? "unknown"
-                : String.format(Locale.ROOT, "%.2f cores on average, %.2f at the busiest second", m.othersCoresMean(),
+                : String.format(Locale.ROOT, "%.2f cores on average, %.2f over the busiest 10 seconds", m.othersCoresMean(),
                 m.othersCoresMax())});
         String banner = m.busy() == null ? null : "The machine was busy: " + m.busy() + ". Timings in this report may"
                 + " not be the code's speed; rerun on a quiet machine before comparing them.";

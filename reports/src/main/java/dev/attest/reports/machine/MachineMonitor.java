@@ -19,12 +19,15 @@ import java.util.stream.Stream;
  * the report is seen and said.
  *
  * <p>Busy means: other processes used more than {@value #BUSY_MEAN_CORES} of a core on average or more than
- * {@value #BUSY_PEAK_CORES} in the busiest second, or CPU steal exceeded {@value #BUSY_STEAL_PCT}% of CPU time.
+ * {@value #BUSY_PEAK_CORES} over the busiest {@value #WINDOW_SECONDS} seconds (long enough to distort a figure's
+ * samples, where a one-second blip is absorbed by its interval), or CPU steal exceeded {@value #BUSY_STEAL_PCT}% of
+ * CPU time.
  * This run's own CPU time includes its children's once they exit (the kernel adds a reaped child's time to its
  * parent's cutime), so a worker that ends between samples is not mistaken for someone else's work.
  */
 public final class MachineMonitor {
     static final double BUSY_MEAN_CORES = 0.25, BUSY_PEAK_CORES = 0.5, BUSY_STEAL_PCT = 5;
+    static final int WINDOW_SECONDS = 10;
 
     private final Path proc;
     private final LongSupplier ownJiffies;
@@ -32,6 +35,8 @@ public final class MachineMonitor {
     private final List<Double> loadBefore;
     private final CpuTimes start;
     private CpuTimes last;
+    /** The snapshots of the last {@value #WINDOW_SECONDS} samples, oldest first: the busiest window's start. */
+    private final java.util.ArrayDeque<CpuTimes> window = new java.util.ArrayDeque<>();
     private double peakOthers;
     private final Thread sampler;
     private volatile boolean running = true;
@@ -65,7 +70,9 @@ public final class MachineMonitor {
     synchronized void sample() {
         CpuTimes now = CpuTimes.read(proc, ownJiffies);
         if (now == null || last == null) return;
-        peakOthers = Math.max(peakOthers, othersCores(last, now));
+        window.addLast(last);
+        if (window.size() > WINDOW_SECONDS) window.removeFirst();
+        if (window.size() == WINDOW_SECONDS) peakOthers = Math.max(peakOthers, othersCores(window.getFirst(), now));
         last = now;
     }
 
@@ -80,7 +87,7 @@ public final class MachineMonitor {
             if (start != null && last != null && last.total() > start.total()) {
                 steal = 100.0 * (last.steal() - start.steal()) / (last.total() - start.total());
                 mean = othersCores(start, last);
-                peak = Math.max(peakOthers, mean);
+                peak = Math.max(peakOthers, mean);          // a run shorter than the window: its mean
             }
         }
         return new MachineState(cpuModel(proc), vectorBits(), cores,
@@ -92,7 +99,7 @@ public final class MachineMonitor {
     static String busy(Double steal, Double mean, Double peak, List<Double> loadBefore, int cores) {
         if (mean != null && (mean > BUSY_MEAN_CORES || peak > BUSY_PEAK_CORES)) {
             return String.format(Locale.ROOT, "other processes used %.2f of %d cores on average while this run"
-                    + " measured (%.2f at the busiest second)", mean, cores, peak);
+                    + " measured (%.2f over the busiest %d seconds)", mean, cores, peak, WINDOW_SECONDS);
         }
         if (steal != null && steal > BUSY_STEAL_PCT) {
             return String.format(Locale.ROOT, "CPU steal was %.1f%% of CPU time: the host took cycles from this"

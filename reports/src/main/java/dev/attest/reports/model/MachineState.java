@@ -15,7 +15,7 @@ import java.util.List;
  * @param stealPercent    CPU steal over the run, as a share of all CPU time (a virtual machine's host taking cycles)
  * @param othersCoresMean cores' worth of CPU time used by processes other than this run and its workers, averaged
  *                        over the run
- * @param othersCoresMax  the same over the busiest sampling interval
+ * @param othersCoresMax  the same over the busiest 10 seconds (the whole run when shorter)
  * @param busy            null when the machine was quiet enough; else why its timings may not be the code's speed
  */
 public record MachineState(String cpuModel, int vectorBits, int cores, List<String> jvmFlags, List<Double> loadBefore,

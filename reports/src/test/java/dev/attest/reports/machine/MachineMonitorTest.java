@@ -55,21 +55,37 @@ class MachineMonitorTest {
         assertTrue(s.busy().contains("other processes used 1.50 of 2 cores"), s.busy());
     }
 
-    @Test
-    void aShortBurstCountsAtItsWorstSecond() throws Exception {
-        stat(0, 0, 0);
-        long[] own = {0};
-        MachineMonitor m = new MachineMonitor(proc, () -> own[0], 2, 0);
-        stat(160, 40, 0);               // second 1: others 1.6 cores
-        m.sample();
-        for (int t = 2; t <= 10; t++) {   // then nine quiet seconds: mean 0.16
-            stat(160, 40 + 200L * (t - 1), 0);
+    /** Samples {@code seconds} seconds on 2 cores (200 jiffies each) with others using {@code others} cores. */
+    private void seconds(MachineMonitor m, long[] clock, int seconds, double others) throws Exception {
+        for (int t = 0; t < seconds; t++) {
+            clock[0] += (long) (others * 100);
+            clock[1] += 200 - (long) (others * 100);
+            stat(clock[0], clock[1], 0);
             m.sample();
         }
-        MachineState s = m.stop();
-        assertTrue(s.othersCoresMean() < 0.25, s.toString());
-        assertEquals(1.6, s.othersCoresMax(), 1e-9);
-        assertNotNull(s.busy(), "a burst of 1.6 cores in one second distorts the timings taken then");
+    }
+
+    @Test
+    void aSustainedBurstIsBusyButOneSecondIsNot() throws Exception {
+        stat(0, 0, 0);
+        long[] clock = {0, 0};
+        MachineMonitor blip = new MachineMonitor(proc, () -> 0, 2, 0);
+        seconds(blip, clock, 1, 1.6);                   // one second of 1.6 cores, then quiet
+        seconds(blip, clock, 29, 0);
+        MachineState s = blip.stop();
+        assertNull(s.busy(), "one second in thirty is absorbed by the figures' intervals: " + s);
+        assertEquals(0.16, s.othersCoresMax(), 1e-9, "1.6 core-seconds over the busiest 10 seconds");
+
+        stat(0, 0, 0);
+        clock[0] = clock[1] = 0;
+        MachineMonitor build = new MachineMonitor(proc, () -> 0, 2, 0);
+        seconds(build, clock, 10, 0.8);                 // ten seconds at 0.8 cores, thirty quiet: mean 0.2
+        seconds(build, clock, 30, 0);
+        MachineState b = build.stop();
+        assertTrue(b.othersCoresMean() < 0.25, b.toString());
+        assertEquals(0.8, b.othersCoresMax(), 1e-9);
+        assertNotNull(b.busy(), "ten seconds at 0.8 cores distort the figures measured then");
+        assertTrue(b.busy().contains("0.80 over the busiest 10 seconds"), b.busy());
     }
 
     @Test
