@@ -13,7 +13,9 @@ import static dev.attest.reference.InvalidProblemException.require;
  *
  * @param mask       boolean or additive mask broadcast to (B, Hq, Sq, Skv), or {@code null}
  * @param keyLengths per-batch count of valid keys (key {@code j} is padding when {@code j >= keyLengths[b]}),
- *                   or {@code null}; ONNX {@code nonpad_kv_seqlen}
+ *                   or {@code null}; ONNX opset 24's {@code nonpad_kv_seqlen}, which with {@code is_causal} also moves
+ *                   each sequence's causal frontier to {@code keyLengths[b] - Sq}: that is
+ *                   {@link Alignment#KEY_LENGTHS}, named in the spec, never implied by the key lengths
  */
 public record AttentionProblem(AttentionSpec spec, Tensor query, Tensor key, Tensor value, Mask mask,
                                int[] keyLengths) {
