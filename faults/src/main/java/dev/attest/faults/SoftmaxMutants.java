@@ -98,51 +98,32 @@ public final class SoftmaxMutants {
                         "required_S5_nan_in_masked_keys_and_values_does_not_leak", "NaN in a masked key or value leaked"),
                 m("causal-top-left", "causal alignment top-left where bottom-right is asked (differs only when Sq != Skv)",
                         "https://github.com/pytorch/pytorch/issues/108108; https://github.com/ml-explore/mlx/issues/2835; https://github.com/Dao-AILab/flash-attention/issues/517 (FlashAttention 2.1 switched to bottom-right)",
-                        () -> new Wrapped("mutant-causal-top-left") {
-                            @Override
-                            void compute(AttentionProblem p, Tensor out) {
-                                AttentionSpec s = p.spec();
-                                AttentionSpec wrong = s.causal() && s.alignment() != null
-                                        && s.alignment().kind() == Alignment.Kind.BOTTOM_RIGHT
-                                        ? s.toBuilder().causal(Alignment.TOP_LEFT).build() : s;
-                                correct.attention(p.with(wrong, p.mask(), p.keyLengths()), out);
-                            }
-                        }, "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
+                        () -> realigned("mutant-causal-top-left", p -> {
+                            AttentionSpec s = p.spec();
+                            return s.causal() && s.alignment() != null
+                                    && s.alignment().kind() == Alignment.Kind.BOTTOM_RIGHT
+                                    ? s.toBuilder().causal(Alignment.TOP_LEFT).build() : s;
+                        }), "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
                 m("causal-off-by-one", "causal off by one: j < i + offset instead of j <= i + offset (a token cannot see itself)",
                         "https://github.com/RVC-Boss/GPT-SoVITS/issues/965 (causal triu diagonal excludes the current position)",
-                        () -> new Wrapped("mutant-causal-off-by-one") {
-                            @Override
-                            void compute(AttentionProblem p, Tensor out) {
-                                AttentionSpec s = p.spec();
-                                AttentionSpec shifted = s.causal() && s.window() == null ? s.toBuilder()
-                                        .causal(shiftedBy(p, -1)).build() : s;
-                                correct.attention(p.with(shifted, p.mask(), p.keyLengths()), out);
-                            }
-                        }, "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
+                        () -> realigned("mutant-causal-off-by-one", p -> {
+                            AttentionSpec s = p.spec();
+                            return s.causal() && s.window() == null ? s.toBuilder().causal(shiftedBy(p, -1)).build() : s;
+                        }), "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
                 m("nonpad-causal-top-left", "is_causal with per-sequence key lengths (ONNX nonpad_kv_seqlen) anchored top-left: the key lengths only pad, the frontier ignores them",
                         "https://github.com/onnx/onnx/issues/8054; https://github.com/microsoft/onnxruntime/issues/28904 (the external-cache causal offset was 0, not nonpad_kv_seqlen[b] - Sq)",
-                        () -> new Wrapped("mutant-nonpad-causal-top-left") {
-                            @Override
-                            void compute(AttentionProblem p, Tensor out) {
-                                AttentionSpec s = p.spec();
-                                AttentionSpec wrong = s.alignment() != null
-                                        && s.alignment().kind() == Alignment.Kind.KEY_LENGTHS
-                                        ? s.toBuilder().masking(s.causal(), Alignment.TOP_LEFT, s.window()).build() : s;
-                                correct.attention(p.with(wrong, p.mask(), p.keyLengths()), out);
-                            }
-                        }, "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
+                        () -> realigned("mutant-nonpad-causal-top-left", p -> {
+                            AttentionSpec s = p.spec();
+                            return s.alignment() != null && s.alignment().kind() == Alignment.Kind.KEY_LENGTHS
+                                    ? s.toBuilder().masking(s.causal(), Alignment.TOP_LEFT, s.window()).build() : s;
+                        }), "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
                 m("per-sequence-offset-of-row-0", "per-sequence causal offsets resolved once, with sequence 0's offset for the whole batch",
                         "https://github.com/huggingface/candle/pull/3610 (only batch row 0 carried a valid causal mask; rows >= 1 attended a corrupt pattern)",
-                        () -> new Wrapped("mutant-per-sequence-offset-of-row-0") {
-                            @Override
-                            void compute(AttentionProblem p, Tensor out) {
-                                AttentionSpec s = p.spec();
-                                AttentionSpec wrong = s.alignment() != null && s.alignment().perSequence()
-                                        ? s.toBuilder().masking(s.causal(), Alignment.offset(p.positionOffset(0)),
-                                        s.window()).build() : s;
-                                correct.attention(p.with(wrong, p.mask(), p.keyLengths()), out);
-                            }
-                        }, "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
+                        () -> realigned("mutant-per-sequence-offset-of-row-0", p -> {
+                            AttentionSpec s = p.spec();
+                            return s.alignment() != null && s.alignment().perSequence() ? s.toBuilder()
+                                    .masking(s.causal(), Alignment.offset(p.positionOffset(0)), s.window()).build() : s;
+                        }), "required_S4_each_causal_alignment_equals_its_explicit_mask", "outside the tolerance model"),
                 m("gqa-tiled", "GQA heads mapped by tiling (h % Hkv) instead of repeat-interleave (h / group)",
                         "https://github.com/onnx/onnx/pull/7274 (ONNX Attention used Tile where torch uses repeat_interleave)",
                         () -> new Flawed("mutant-gqa-tiled", Flaw.GQA_TILED),
@@ -483,6 +464,16 @@ public final class SoftmaxMutants {
             }
         }
         for (int i = 0; i < sq; i++) for (int d = 0; d < dv; d++) out.set(total[i * dv + d], b, h, i, d);
+    }
+
+    /** cpu-naive on the problem with the spec {@code misread} makes of it (the mask and key lengths kept). */
+    static Wrapped realigned(String name, java.util.function.Function<AttentionProblem, AttentionSpec> misread) {
+        return new Wrapped(name) {
+            @Override
+            void compute(AttentionProblem p, Tensor out) {
+                correct.attention(p.with(misread.apply(p), p.mask(), p.keyLengths()), out);
+            }
+        };
     }
 
     /** The problem's alignment moved by {@code delta} positions, per sequence when it differs between them. */

@@ -56,7 +56,10 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
      */
     public void require(String backend, dev.attest.reference.AttentionProblem problem, dev.attest.reference.Tensor out) {
         requireAll(backend, Feature.requiredBy(problem, out));
-        TensorTypes asked = TensorTypes.of(problem, out);
+        requireTypes(backend, TensorTypes.of(problem, out));
+    }
+
+    private void requireTypes(String backend, TensorTypes asked) {
         if (!types.contains(asked)) {
             throw new UnsupportedFeatureException("backend " + backend + " does not take element types " + asked
                     + " (it declares " + types + ")");
@@ -67,23 +70,14 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
     public void requirePaged(String backend, dev.attest.reference.paged.PagedProblem problem,
                              dev.attest.reference.Tensor out) {
         requireAll(backend, Feature.requiredBy(problem, out));
-        TensorTypes asked = TensorTypes.of(problem, out);
-        if (!types.contains(asked)) {
-            throw new UnsupportedFeatureException("backend " + backend + " does not take element types " + asked
-                    + " (it declares " + types + ")");
-        }
+        requireTypes(backend, TensorTypes.of(problem, out));
     }
 
     /** Refuses a packed call this backend has not declared: PACKED_VARLEN, the options, its element types. */
     public void requirePacked(String backend, dev.attest.reference.packed.PackedProblem problem,
                               dev.attest.reference.Tensor out) {
         requireAll(backend, Feature.requiredBy(problem, out));
-        TensorTypes asked = new TensorTypes(problem.query().type(), problem.key().type(), problem.value().type(),
-                out == null ? dev.attest.reference.ElementType.FP32 : out.type());
-        if (!types.contains(asked)) {
-            throw new UnsupportedFeatureException("backend " + backend + " does not take element types " + asked
-                    + " (it declares " + types + ")");
-        }
+        requireTypes(backend, TensorTypes.of(problem, out));
     }
 
     /** Refuses a packed layer call this backend has not declared: its features, or a layer type it does not take. */

@@ -91,9 +91,7 @@ public enum Feature {
     /** Features a core attention call uses; {@code out} is the output tensor the caller supplies. */
     public static Set<Feature> requiredBy(AttentionProblem problem, Tensor out) {
         Set<Feature> features = requiredBy(problem.spec());
-        Mask mask = problem.mask();
-        if (mask instanceof Mask.Keep) features.add(BOOLEAN_MASK);
-        if (mask instanceof Mask.Bias) features.add(ADDITIVE_MASK);
+        addMask(features, problem.mask());
         if (problem.keyLengths() != null) features.add(KEY_PADDING);
         if (!TensorTypes.of(problem, out).isFp32()) features.add(LOW_PRECISION);
         if (Layout.of(problem.query()) != Layout.BHSD || Layout.of(problem.key()) != Layout.BHSD
@@ -111,8 +109,7 @@ public enum Feature {
         Set<Feature> features = requiredBy(problem.spec());
         features.add(PAGED_KV);
         features.add(KEY_PADDING);
-        if (problem.mask() instanceof Mask.Keep) features.add(BOOLEAN_MASK);
-        if (problem.mask() instanceof Mask.Bias) features.add(ADDITIVE_MASK);
+        addMask(features, problem.mask());
         if (!TensorTypes.of(problem, out).isFp32()) features.add(LOW_PRECISION);
         if (Layout.of(problem.query()) != Layout.BHSD || (out != null && Layout.of(out) != Layout.BHSD)) {
             features.add(STRIDED_LAYOUT);
@@ -125,11 +122,7 @@ public enum Feature {
         Set<Feature> features = requiredBy(problem.spec());
         features.remove(PER_SEQUENCE_OFFSETS);       // resolved per sequence into one offset each
         features.add(PACKED_VARLEN);
-        if (problem.query().type() != dev.attest.reference.ElementType.FP32
-                || problem.key().type() != dev.attest.reference.ElementType.FP32
-                || (out != null && out.type() != dev.attest.reference.ElementType.FP32)) {
-            features.add(LOW_PRECISION);
-        }
+        if (!TensorTypes.of(problem, out).isFp32()) features.add(LOW_PRECISION);
         return features;
     }
 
@@ -149,14 +142,18 @@ public enum Feature {
     public static Set<Feature> requiredBy(LayerProblem problem) {
         Set<Feature> features = requiredBy(problem.spec().core());
         features.add(LAYER);
-        if (problem.mask() instanceof Mask.Keep) features.add(BOOLEAN_MASK);
-        if (problem.mask() instanceof Mask.Bias) features.add(ADDITIVE_MASK);
+        addMask(features, problem.mask());
         if (problem.keyLengths() != null) features.add(KEY_PADDING);
         if (problem.spec().biases()) features.add(PROJECTION_BIAS);
         if (problem.spec().crossAttention()) features.add(CROSS_ATTENTION);
         if (problem.spec().rotary() != null) features.add(ROTARY);
         if (problem.spec().loraRank() > 0) features.add(LORA);
         return features;
+    }
+
+    private static void addMask(Set<Feature> features, Mask mask) {
+        if (mask instanceof Mask.Keep) features.add(BOOLEAN_MASK);
+        if (mask instanceof Mask.Bias) features.add(ADDITIVE_MASK);
     }
 
     private static Set<Feature> requiredBy(AttentionSpec spec) {

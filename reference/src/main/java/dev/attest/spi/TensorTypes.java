@@ -41,6 +41,12 @@ public record TensorTypes(ElementType query, ElementType key, ElementType value,
                 out == null ? ElementType.FP32 : out.type());
     }
 
+    /** The packed tensors' types and the output's. */
+    public static TensorTypes of(dev.attest.reference.packed.PackedProblem problem, Tensor out) {
+        return new TensorTypes(problem.query().type(), problem.key().type(), problem.value().type(),
+                out == null ? ElementType.FP32 : out.type());
+    }
+
     /** The types a KV cache asks for: chunks and outputs in its activation type, K and V in its storage type. */
     public static TensorTypes of(dev.attest.reference.cache.CacheTypes cache) {
         return new TensorTypes(cache.activations(), cache.storage(), cache.storage(), cache.activations());

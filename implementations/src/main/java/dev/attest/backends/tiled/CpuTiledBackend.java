@@ -210,26 +210,13 @@ public final class CpuTiledBackend extends CheckedBackend {
         /** Packs (batch b, kv head g), widening fp16, bf16 and fp8 (times its descale) to fp32 on the way. */
         void pack(AttentionProblem problem, int b, int g, int tilesKv) {
             Tensor k = problem.key(), val = problem.value();
-            int skv = problem.spec().kvLength();
             int kBase = k.index(b, g, 0, 0), kRow = k.stride(2), kCol = k.stride(3);      // &K[b][g][j][d]
             int vBase = val.index(b, g, 0, 0), vRow = val.stride(2), vCol = val.stride(3); // &V[b][g][j][d]
             float kScale = TypedRows.factor(k, b, g), vScale = TypedRows.factor(val, b, g);
-            int hkv = problem.spec().kvHeads();
-            for (int t = 0; t < tilesKv; t++) {
-                int tile = (b * hkv + g) * tilesKv + t;
-                int kt0 = ktOffset(tile), v0 = vOffset(tile);
-                for (int c = 0; c < BC; c++) {
-                    int j = t * BC + c;
-                    if (j < skv) {
-                        TypedRows.load(k, kBase + j * kRow, kCol, dqk, kScale, kt, kt0 + c, BC);
-                        TypedRows.load(val, vBase + j * vRow, vCol, dv, vScale, v, v0 + c * dv, 1);
-                    } else {
-                        for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
-                        Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);
-                    }
-                }
-                vFinite[tile] = TileKernels.allFinite(v, v0, BC * dv);
-            }
+            packRows(b, g, tilesKv, problem.spec().kvHeads(), problem.spec().kvLength(), (j, ktAt, vAt) -> {
+                TypedRows.load(k, kBase + j * kRow, kCol, dqk, kScale, kt, ktAt, BC);
+                TypedRows.load(val, vBase + j * vRow, vCol, dv, vScale, v, vAt, 1);
+            });
         }
 
         /**
@@ -237,17 +224,36 @@ public final class CpuTiledBackend extends CheckedBackend {
          * length are zero, never read: whatever its unowned slots hold cannot reach the output).
          */
         void packPaged(PagedKv kv, int b, int g, int tilesKv, int hkv) {
-            int length = kv.length(b), p = kv.blockSize();
+            int p = kv.blockSize();
+            int[] held = {-1};                        // the block last looked up: a block serves p rows in a row
+            Tensor[] blocks = new Tensor[2];
+            packRows(b, g, tilesKv, hkv, kv.length(b), (j, ktAt, vAt) -> {
+                int id = kv.blockOf(b, j), slot = j % p;
+                if (id != held[0]) {
+                    held[0] = id;
+                    blocks[0] = kv.keys().block(id);
+                    blocks[1] = kv.values().block(id);
+                }
+                Tensor kb = blocks[0], vb = blocks[1];
+                TypedRows.load(kb, kb.index(slot, g, 0), kb.stride(2), dqk, 1f, kt, ktAt, BC);
+                TypedRows.load(vb, vb.index(slot, g, 0), vb.stride(2), dv, 1f, v, vAt, 1);
+            });
+        }
+
+        /** Loads key row j into Kt at column offset {@code ktAt} (stride BC) and value row j into V at {@code vAt}. */
+        private interface RowLoader {
+            void load(int j, int ktAt, int vAt);
+        }
+
+        /** The tiles of (b, g): rows below {@code rows} loaded, the rest of each tile zero; V's finiteness noted. */
+        private void packRows(int b, int g, int tilesKv, int hkv, int rows, RowLoader loader) {
             for (int t = 0; t < tilesKv; t++) {
                 int tile = (b * hkv + g) * tilesKv + t;
                 int kt0 = ktOffset(tile), v0 = vOffset(tile);
                 for (int c = 0; c < BC; c++) {
                     int j = t * BC + c;
-                    if (j < length) {
-                        int id = kv.blockOf(b, j), slot = j % p;
-                        Tensor kb = kv.keys().block(id), vb = kv.values().block(id);
-                        TypedRows.load(kb, kb.index(slot, g, 0), kb.stride(2), dqk, 1f, kt, kt0 + c, BC);
-                        TypedRows.load(vb, vb.index(slot, g, 0), vb.stride(2), dv, 1f, v, v0 + c * dv, 1);
+                    if (j < rows) {
+                        loader.load(j, kt0 + c, v0 + c * dv);
                     } else {
                         for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
                         Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);
