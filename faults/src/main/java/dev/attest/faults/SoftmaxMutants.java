@@ -148,6 +148,18 @@ public final class SoftmaxMutants {
                         "https://github.com/ml-explore/mlx-lm/pull/93 (positions restart at zero with a KV cache); https://github.com/huggingface/transformers/pull/15751",
                         () -> new PlantedCacheBackend(PlantedCacheBackend.Bug.ROTARY_AT_ZERO),
                         "required_S9_rotary_with_a_cache_equals_rotary_over_the_full_sequence", "layer output outside the tolerance model"),
+                m("rollback-keeps-rotary-position", "the layer's rotary position counts every token ever appended: a "
+                                + "rollback of rejected drafts does not rewind it, so later tokens are rotated too far",
+                        "https://github.com/Blaizzy/mlx-vlm/pull/1155 (after a partial accept the next pass ran with wrong RoPE positions)",
+                        () -> new PlantedCacheBackend(PlantedCacheBackend.Bug.ROLLBACK_KEEPS_ROTARY_POSITION),
+                        "required_S9_speculative_decoding_through_the_layer_rotates_at_the_accepted_positions",
+                        "after speculative decoding"),
+                m("chunk-aligned-to-last-key", "a cached chunk's causal frontier aligned to its last new key "
+                                + "(bottom-right) instead of the past length: wrong when queries and new keys differ in number",
+                        "https://github.com/onnx/onnx/issues/8054 (index- vs position-anchored causal masks with a cache); https://github.com/Dao-AILab/flash-attention/issues/466",
+                        () -> new PlantedCacheBackend(PlantedCacheBackend.Bug.CHUNK_ALIGNED_TO_LAST_KEY),
+                        "required_S9_chunks_whose_query_and_key_counts_differ_see_the_keys_up_to_their_position",
+                        "differs from attention over the keys it holds"),
                 m("window-off-by-one", "sliding window off by one: the left edge reaches one key too far (p - left - 1 <= j)",
                         "https://github.com/ml-explore/mlx-lm/pull/390 (window mask had one too many values); https://github.com/huggingface/transformers/issues/39408",
                         () -> new Wrapped("mutant-window-off-by-one") {

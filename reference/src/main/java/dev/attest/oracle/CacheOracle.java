@@ -21,6 +21,10 @@ import static dev.attest.reference.InvalidProblemException.require;
  *   tokens 0..T-1 of one sequence, appended in any chunks   ==   full pass: Sq = Skv = T, causal TOP_LEFT
  *   output of the token at position p                        ==   row p of the full pass
  *   a ring buffer with window (w-1, 0)                       ==   the same full pass with that window
+ *
+ *   any chunk (queries and keys differing in number, a mask, a non-causal cache, a cache opened from past K/V):
+ *   the nq queries of sequence b  ==  one problem: Q (1, Hq, nq, Dqk) over the P + nk keys held after the chunk,
+ *                                     causal offset P (when causal), the window at offset P, the chunk's mask
  * </pre>
  */
 public final class CacheOracle {
@@ -48,6 +52,22 @@ public final class CacheOracle {
         LayerSpec full = new LayerSpec(fullPassSpec(cache, input.dim(0), input.dim(1)), l.modelDim(), 0,
                 l.outputDim(), l.biases(), l.rotary(), l.loraRank());
         return new LayerProblem(full, weights, input, null, null, null, 0, 0);
+    }
+
+    /**
+     * What the queries of one sequence in one appended chunk must compute: {@code query} (1, Hq, nq, Dqk) at
+     * positions {@code past .. past + nq - 1} over the {@code key}, {@code value} rows (1, Hkv, held, D) the
+     * sequence holds after the chunk (positions {@code 0 .. held - 1}), with the chunk's mask for this sequence
+     * ({@link dev.attest.reference.cache.Chunk#sequenceMask}; may be null).
+     */
+    public static AttentionProblem chunkProblem(CacheSpec cache, Tensor query, Tensor key, Tensor value, int past,
+                                                dev.attest.reference.Mask mask) {
+        require(!cache.isLayer(), "a layer cache's chunks are judged by its full pass");
+        AttentionSpec a = cache.attention();
+        Alignment at = Alignment.offset(past);
+        AttentionSpec spec = a.toBuilder().batch(1).lengths(query.dim(2), key.dim(2))
+                .masking(a.causal(), a.causal() || a.window() != null ? at : null, a.window()).build();
+        return new AttentionProblem(spec, query, key, value, mask, null);
     }
 
     /** The oracle's outputs for every token of the sequences: (B, Hq, T, Dv). */

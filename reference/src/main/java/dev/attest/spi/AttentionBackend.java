@@ -98,6 +98,20 @@ public interface AttentionBackend {
         throw new UnsupportedFeatureException(name(), java.util.Set.of(Feature.KV_CACHE));
     }
 
+    /**
+     * Opens a core KV cache holding {@code past} (ONNX {@code past_key}/{@code past_value}): the cache that appended
+     * those keys. The default opens an empty cache and appends the past as one chunk of zero queries (outputs
+     * discarded), which every {@link Feature#KV_CACHE} backend can; a backend may store them directly instead.
+     */
+    default KvCache openCache(dev.attest.reference.cache.CacheSpec spec, dev.attest.reference.cache.Past past) {
+        if (past == null) throw new dev.attest.reference.InvalidProblemException("openCache needs past K and V");
+        if (spec != null) past.requireMatches(spec);
+        KvCache cache = openCache(spec);
+        dev.attest.reference.cache.Chunk chunk = past.asChunk(spec);
+        if (chunk.width() > 0) cache.append(chunk, Tensor.zeros(spec.types().activations(), chunk.outputShape(spec)));
+        return cache;
+    }
+
     /** Opens an empty KV cache for the layer {@code spec.layer()} with these weights (chunks of X). */
     default KvCache openLayerCache(dev.attest.reference.cache.CacheSpec spec, dev.attest.reference.LayerWeights weights) {
         capabilities().requireCache(name(), spec);

@@ -77,7 +77,7 @@ public abstract class CheckedBackend implements AttentionBackend {
         dev.attest.reference.InvalidProblemException.require(!spec.isLayer(),
                 "openCache is for core attention; this spec has a layer, use openLayerCache");
         capabilities.requireCache(name, spec);
-        return createCache(spec, null);
+        return ChunkCheckedCache.of(name, capabilities, createCache(spec, null));
     }
 
     @Override
@@ -88,7 +88,7 @@ public abstract class CheckedBackend implements AttentionBackend {
         dev.attest.reference.InvalidProblemException.require(weights != null, "layer weights must not be null");
         capabilities.requireCache(name, spec);
         weights.requireMatches(spec.layer());
-        return createCache(spec, weights);
+        return ChunkCheckedCache.of(name, capabilities, createCache(spec, weights));
     }
 
     /** An empty cache on a checked spec ({@code weights} null for core attention); KV_CACHE backends override. */

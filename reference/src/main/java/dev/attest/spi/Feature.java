@@ -61,7 +61,8 @@ public enum Feature {
     LORA,
     /**
      * Keys and values in a paged layout: blocks of a pool read through a block table per sequence, with per-sequence
-     * lengths ({@link dev.attest.reference.paged.PagedProblem}; vLLM, FlashInfer, FlashAttention's paged KV).
+     * lengths ({@link dev.attest.reference.paged.PagedProblem}; vLLM, FlashInfer, FlashAttention's paged KV), and a
+     * KV cache stored that way ({@link dev.attest.reference.cache.CacheSpec#blockSize()}).
      */
     PAGED_KV,
     /**
@@ -72,19 +73,45 @@ public enum Feature {
     /** A KV cache for incremental decoding: chunks appended, per-sequence lengths, rollback (core and layer). */
     KV_CACHE,
     /** A fixed-capacity ring-buffer cache that evicts keys outside a sliding window. */
-    KV_CACHE_RING;
+    KV_CACHE_RING,
+    /**
+     * A cache that is not causal: every query sees every held key (a cross-attention memory opened from past K/V
+     * and read by query-only chunks; a bidirectional prefix).
+     */
+    KV_CACHE_NONCAUSAL,
+    /**
+     * Chunks whose query and new-key counts differ, query-only chunks included (ONNX past/present with
+     * {@code q_len != kv_len}).
+     */
+    KV_CACHE_UNEVEN_CHUNKS,
+    /**
+     * Chunks carrying a boolean or additive mask over absolute key positions (ONNX {@code attn_mask} with past);
+     * the mask's kind also needs BOOLEAN_MASK or ADDITIVE_MASK.
+     */
+    KV_CACHE_MASK;
 
     /** Features a KV cache of {@code spec} uses: KV_CACHE, the ring, and whatever its core or layer uses. */
     public static Set<Feature> requiredBy(dev.attest.reference.cache.CacheSpec spec) {
         Set<Feature> features = requiredBy(spec.attention());
         features.add(KV_CACHE);
         if (spec.eviction() == dev.attest.reference.cache.Eviction.SLIDING_WINDOW) features.add(KV_CACHE_RING);
+        if (!spec.attention().causal()) features.add(KV_CACHE_NONCAUSAL);
+        if (spec.isPaged()) features.add(PAGED_KV);
         if (spec.isLayer()) {
             features.add(LAYER);
             if (spec.layer().biases()) features.add(PROJECTION_BIAS);
             if (spec.layer().rotary() != null) features.add(ROTARY);
             if (spec.layer().loraRank() > 0) features.add(LORA);
         }
+        return features;
+    }
+
+    /** Features appending {@code chunk} uses beyond those of its cache: uneven counts and a mask. */
+    public static Set<Feature> requiredBy(dev.attest.reference.cache.Chunk chunk) {
+        Set<Feature> features = EnumSet.noneOf(Feature.class);
+        if (chunk.uneven()) features.add(KV_CACHE_UNEVEN_CHUNKS);
+        if (chunk.mask() != null) features.add(KV_CACHE_MASK);
+        addMask(features, chunk.mask());
         return features;
     }
 

@@ -7,7 +7,11 @@ import dev.attest.reference.cache.Chunk;
 /**
  * An open KV cache (a decoding session) of one backend, for one {@link CacheSpec} (DESIGN.md "KV cache"). It holds,
  * per sequence of the batch, the keys and values of every token appended so far (or, with a ring buffer, of the
- * last {@code capacity} tokens), and nothing else.
+ * last {@code capacity} tokens), and nothing else. It is opened empty ({@link AttentionBackend#openCache(CacheSpec)})
+ * or holding past K/V ({@link AttentionBackend#openCache(CacheSpec, dev.attest.reference.cache.Past)}, ONNX
+ * {@code past_key}/{@code past_value}); a chunk may bring as many queries as new keys (prefill, decode), or a
+ * different number (features {@code KV_CACHE_UNEVEN_CHUNKS}; none for a query-only chunk reading a memory), and a
+ * mask over absolute key positions ({@code KV_CACHE_MASK}); what each query sees is {@link Chunk}'s rule.
  *
  * <p>Every call is all-or-nothing: a call that is refused (an {@link dev.attest.reference.InvalidProblemException}
  * naming the dimension and both values, or {@link CacheFullException}) leaves the cache exactly as it was: the same
@@ -27,6 +31,9 @@ import dev.attest.reference.cache.Chunk;
  *   <tr><td>a rollback below 0 or beyond a sequence's length</td><td>InvalidProblemException</td><td>{@code roll}</td></tr>
  *   <tr><td>rollback lengths for another batch size</td><td>InvalidProblemException</td><td>{@code batch}</td></tr>
  *   <tr><td>a ring rollback to keys already evicted</td><td>InvalidProblemException</td><td>{@code evicted}</td></tr>
+ *   <tr><td>a chunk whose key count differs from its query count, for a ring</td><td>InvalidProblemException</td><td>{@code ring}</td></tr>
+ *   <tr><td>a chunk mask that does not broadcast to (B, Hq, nq, S)</td><td>InvalidProblemException</td><td>{@code mask}</td></tr>
+ *   <tr><td>past K/V of another head count, head dim or type</td><td>InvalidProblemException</td><td>the axis, e.g. {@code Hkv}</td></tr>
  * </table>
  *
  * <p>Present K/V: sequence b holds positions {@code [oldest_b, lengths()[b])}: from 0 without eviction, the last
@@ -39,13 +46,14 @@ public interface KvCache {
     CacheSpec spec();
 
     /**
-     * Appends a chunk: the tokens of sequence b take absolute positions {@code lengths()[b] ...}; writes their
-     * outputs into {@code out}, shape {@link Chunk#outputShape} — (B, Hq, n, Dv) for core attention, (B, n, dOut)
-     * for the layer — with padding rows zero.
+     * Appends a chunk: the new keys of sequence b take absolute positions {@code lengths()[b] ...}, its queries sit
+     * at the same positions on; writes the queries' outputs into {@code out}, shape {@link Chunk#outputShape} —
+     * (B, Hq, nq, Dv) for core attention, (B, n, dOut) for the layer — with padding rows zero, and rows of a query
+     * that sees no key zero.
      */
     void append(Chunk chunk, Tensor out);
 
-    /** Tokens seen so far per sequence: the absolute position the next token of each sequence takes. */
+    /** Keys held per sequence (with a ring: appended so far): the absolute position the next key takes. */
     int[] lengths();
 
     /**

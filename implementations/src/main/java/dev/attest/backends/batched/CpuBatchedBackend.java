@@ -169,17 +169,17 @@ public final class CpuBatchedBackend extends CheckedBackend {
         }
 
         @Override
-        protected void attendToken(int b, int pos, int first, float[] q, float[] o) {
-            int count = pos - first + 1;
+        protected void attendToken(int b, int pos, int first, int last, float[] bias, float[] q, float[] o) {
+            int count = last - first + 1;
             if (p.length < qHeads * count) p = new float[Math.max(qHeads * count, 2 * p.length)];
             float[] keys = keys(b), values = values(b);
-            // 1. logits: p[h*count + (j - first)] = softcap((q_h . k_j) * scale), one pass over the keys
-            for (int j = first; j <= pos; j++) {
+            // 1. logits: p[h*count + (j - first)] = softcap((q_h . k_j) * scale) + bias, one pass over the keys
+            for (int j = first; j <= last; j++) {
                 for (int h = 0; h < qHeads; h++) {
                     int kvh = h / group;                     // query head h reads kv head h / (Hq / Hkv)
-                    float s = dot(q, h * qkDim, 1, keys, keyOffset(j, kvh), 1, qkDim) * scale;
+                    float s = dot(q, h * qkDim, 1, keys, keyOffset(b, j, kvh), 1, qkDim) * scale;
                     if (softcap != 0) s = (float) (softcap * Math.tanh(s / softcap));
-                    p[h * count + j - first] = s;
+                    p[h * count + j - first] = bias == null ? s : s + bias[h * count + j - first];
                 }
             }
             // 2. max-subtracted softmax per head
@@ -196,10 +196,10 @@ public final class CpuBatchedBackend extends CheckedBackend {
             }
             // 3. o_h = sum_j p_hj v_j (j ascending for every h and d), one pass over the values
             java.util.Arrays.fill(o, 0, qHeads * vDim, 0f);
-            for (int j = first; j <= pos; j++) {
+            for (int j = first; j <= last; j++) {
                 for (int h = 0; h < qHeads; h++) {
                     float pj = p[h * count + j - first];
-                    int v0 = valueOffset(j, h / group), o0 = h * vDim;
+                    int v0 = valueOffset(b, j, h / group), o0 = h * vDim;
                     for (int d = 0; d < vDim; d++) o[o0 + d] += pj * values[v0 + d];
                 }
             }

@@ -24,11 +24,15 @@ import static dev.attest.reference.InvalidProblemException.require;
  * {@link #attendToken}, the attention of one new query over the cached keys.
  *
  * <pre>
- *   per sequence b: keys[b]   slot-major (slot, Hkv, Dqk)   slot = position (NONE) or position % capacity (ring)
- *                   values[b] slot-major (slot, Hkv, Dv)
+ *   per sequence b: keys and values in slots (Hkv, D) of a KvStore: one array per sequence, or blocks of a pool
+ *                   through a block table (a paged spec)     slot = position (NONE) or position % capacity (ring)
  *                   held positions [oldest[b], length[b])
- *   append: validate everything -> grow storage (capacity doubling, amortised) -> per token, in order:
- *           (layer: project x once, rotate q and k at the absolute position) -> store k, v -> attend -> write out
+ *   append: validate everything -> grow storage (capacity doubling, amortised) ->
+ *     a layer or a ring, per token in order: (layer: project x once, rotate q and k at the absolute position)
+ *                                            -> store k, v -> attend -> write out
+ *     otherwise: store the chunk's new keys and values, then attend each query at position P_b + t
+ *   a query at position p attends held keys [max(first visible, oldest), last visible] (CacheSpec), the chunk's
+ *   mask (if any) as an additive bias over them; a query that sees no key writes zeros
  * </pre>
  * Keys and values are stored in the cache's storage type ({@link CacheTypes}: fp32, fp16, bf16, or fp8 under the
  * descale of their (batch, kv head), quantised as the contract says); chunks and outputs are in its activation type.
@@ -50,10 +54,8 @@ public abstract class CpuKvCache implements KvCache {
     private final int[] length;
     private final int[] oldest;
     protected final CacheTypes types;
-    /** Per sequence, the slot-major rows as a flat tensor of the storage type (fp8: bits only, descale applied here). */
-    private final Tensor[] keys;
-    private final Tensor[] values;
-    private final int[] slots;
+    /** The slots of every sequence, in the storage type (fp8: bits only, descale applied here). */
+    private final KvStore store;
 
     // the layer, as dense row-major copies made once at open (null for a core cache)
     private final LayerSpec layer;
@@ -62,6 +64,9 @@ public abstract class CpuKvCache implements KvCache {
 
     // per-token scratch, allocated once: a decode step allocates nothing
     private final float[] q, k, v, o, t;
+    /** A masked chunk's bias over one query's visible keys, Hq rows; grown by doubling. */
+    private float[] bias = new float[0];
+    private final boolean[] maskedHead;
 
     protected CpuKvCache(CacheSpec spec, LayerWeights weights) {
         this.spec = spec;
@@ -79,15 +84,7 @@ public abstract class CpuKvCache implements KvCache {
         length = new int[batch];
         oldest = new int[batch];
         types = spec.types();
-        keys = new Tensor[batch];
-        values = new Tensor[batch];
-        slots = new int[batch];
-        int initial = ring ? capacity : Math.min(capacity, INITIAL_SLOTS);
-        for (int b = 0; b < batch; b++) {
-            keys[b] = storage(initial * kvHeads * qkDim);
-            values[b] = storage(initial * kvHeads * vDim);
-            slots[b] = initial;
-        }
+        store = KvStore.of(spec, ring ? capacity : Math.min(capacity, INITIAL_SLOTS));
         layer = spec.layer();
         if (layer != null) {
             wq = dense(weights.wq()); bq = dense(weights.bq());
@@ -106,53 +103,65 @@ public abstract class CpuKvCache implements KvCache {
         v = new float[kvHeads * vDim];
         o = new float[qHeads * vDim];
         t = new float[layer == null ? 0 : layer.loraRank()];
+        maskedHead = new boolean[qHeads];
     }
 
     /**
      * Attention of the query {@code q} (Hq x Dqk, head-major) at absolute position {@code p} of sequence {@code b}
-     * over its cached keys {@code [first, p]} (all present: {@link #keyOffset}, {@link #valueOffset}); writes
-     * {@code o} (Hq x Dv, head-major).
+     * over its cached keys {@code [first, last]} (all held, {@code first <= last}: {@link #keyOffset},
+     * {@link #valueOffset}); writes {@code o} (Hq x Dv, head-major). {@code bias} is {@code null}, or the chunk
+     * mask's additive bias of head h and key j at {@code bias[h * (last - first + 1) + j - first]}, added after
+     * softcap ({@code -inf} hides a key; a head whose every key is hidden is zeroed afterwards, whatever it wrote).
      */
-    protected abstract void attendToken(int b, int p, int first, float[] q, float[] o);
+    protected abstract void attendToken(int b, int p, int first, int last, float[] bias, float[] q, float[] o);
 
     @Override
     public final CacheSpec spec() {
         return spec;
     }
 
-    /** Array offset of the key of position {@code j} (held) of sequence {@code b}, kv head {@code g}. */
-    protected final int keyOffset(int j, int g) {
-        return ((ring ? j % capacity : j) * kvHeads + g) * qkDim;
+    /** Element offset of the key of position {@code j} (held) of sequence {@code b}, kv head {@code g}. */
+    protected final int keyOffset(int b, int j, int g) {
+        return store.keyOffset(b, slot(j), g);
     }
 
-    protected final int valueOffset(int j, int g) {
-        return ((ring ? j % capacity : j) * kvHeads + g) * vDim;
+    protected final int valueOffset(int b, int j, int g) {
+        return store.valueOffset(b, slot(j), g);
+    }
+
+    private int slot(int j) {
+        return ring ? j % capacity : j;
     }
 
     /**
-     * How many of the held positions {@code j .. last} lie in consecutive slots from j's (a ring wraps at its
-     * capacity): a run a kernel may read as one block of {@code run * Hkv * D} elements.
+     * How many of the held positions {@code j .. last} of sequence b lie in consecutive slots from j's (a ring wraps
+     * at its capacity, a paged store at its block's end): a run a kernel may read in place as one block of
+     * {@code run * Hkv * D} elements.
      */
-    protected final int contiguousSlots(int j, int last) {
-        return ring ? Math.min(last - j + 1, capacity - j % capacity) : last - j + 1;
+    protected final int contiguousSlots(int b, int j, int last) {
+        int most = ring ? Math.min(last - j + 1, capacity - j % capacity) : last - j + 1;
+        return store.run(b, slot(j), most);
     }
 
     /** The keys of sequence b as fp32 rows; only for an fp32-stored cache (typed readers use {@link #keyStore}). */
     protected final float[] keys(int b) {
-        return keys[b].data();
+        return store.keys(b).data();
     }
 
     protected final float[] values(int b) {
-        return values[b].data();
+        return store.values(b).data();
     }
 
-    /** The keys of sequence b in the storage type: a flat tensor indexed by {@link #keyOffset} (fp8 without descale). */
+    /**
+     * The keys of sequence b in the storage type: a flat tensor indexed by {@link #keyOffset} (fp8 without descale;
+     * a paged store's pool, shared by the batch).
+     */
     protected final Tensor keyStore(int b) {
-        return keys[b];
+        return store.keys(b);
     }
 
     protected final Tensor valueStore(int b) {
-        return values[b];
+        return store.values(b);
     }
 
     /** The key descale of (sequence b, kv head g): 1 unless the cache stores fp8. */
@@ -166,30 +175,15 @@ public abstract class CpuKvCache implements KvCache {
 
     /** Key d of position j (held), kv head g, widened to fp32: the element-at-a-time reader of the plain caches. */
     protected final float key(int b, int j, int g, int d) {
-        return element(keys[b], keyOffset(j, g) + d, keyFactor(b, g));
+        return element(store.keys(b), keyOffset(b, j, g) + d, keyFactor(b, g));
     }
 
     protected final float value(int b, int j, int g, int d) {
-        return element(values[b], valueOffset(j, g) + d, valueFactor(b, g));
+        return element(store.values(b), valueOffset(b, j, g) + d, valueFactor(b, g));
     }
 
     private static float element(Tensor store, int i, float factor) {
         return store.type() == ElementType.FP32 ? store.data()[i] : store.type().decode(store.bits(i)) * factor;
-    }
-
-    private Tensor storage(int elements) {
-        ElementType type = types.storage();
-        return type.isFp8() ? Tensor.zeros(type, Descale.ONE, elements) : Tensor.zeros(type, elements);
-    }
-
-    /** The same storage grown to {@code elements}, contents kept. */
-    private static Tensor grown(Tensor store, int elements) {
-        return switch (store.type()) {
-            case FP32 -> Tensor.of(Arrays.copyOf(store.data(), elements), elements);
-            case FP16, BF16 -> Tensor.ofBits(Arrays.copyOf(store.bits16(), elements), store.type(), elements);
-            case FP8_E4M3, FP8_E5M2 -> Tensor.ofBits(Arrays.copyOf(store.bits8(), elements), store.type(),
-                    Descale.ONE, elements);
-        };
     }
 
     @Override
@@ -205,27 +199,88 @@ public abstract class CpuKvCache implements KvCache {
             require(false, "output has shape %s but appending %s needs %s", Arrays.toString(out.shape()), chunk,
                     Arrays.toString(chunk.outputShape(spec)));
         }
-        int[] n = chunk.lengths();
+        int[] n = chunk.lengths(), nk = chunk.keyLengths();
         for (int b = 0; b < batch; b++) {
-            if (!ring && length[b] + n[b] > capacity) throw new CacheFullException(b, length[b], n[b], capacity);
+            if (!ring && length[b] + nk[b] > capacity) throw new CacheFullException(b, length[b], nk[b], capacity);
         }
         // 2. amortised growth (not observable)
-        for (int b = 0; b < batch; b++) reserve(b, length[b] + n[b]);
-        // 3. per token: store, attend, write
+        for (int b = 0; b < batch; b++) reserve(b, length[b] + nk[b]);
+        // 3. store and attend, then write
         zero(out);
         for (int b = 0; b < batch; b++) {
+            if (layer != null || ring) {
+                for (int i = 0; i < n[b]; i++) {                  // one key per query: store it, then attend
+                    int row = chunk.row(b, i), p = length[b];
+                    if (layer != null) project(chunk.input(), b, row, p);
+                    else {
+                        gatherQuery(chunk, b, row);
+                        gatherKeyValue(chunk, b, chunk.keyRow(b, i));
+                    }
+                    store(b, p);
+                    attend(chunk, b, row, p);
+                    write(out, b, row);
+                }
+                continue;
+            }
+            int past = length[b];
+            for (int i = 0; i < nk[b]; i++) {                     // the new keys first: a query may see them all
+                gatherKeyValue(chunk, b, chunk.keyRow(b, i));
+                store(b, past + i);
+            }
             for (int i = 0; i < n[b]; i++) {
                 int row = chunk.row(b, i);
-                int p = length[b];
-                if (layer != null) project(chunk.input(), b, row, p);
-                else gather(chunk, b, row);
-                store(b, p);
-                attendToken(b, p, Math.max(spec.firstVisibleKey(p), oldest[b]), q, o);
-                if (layer != null) outputProjection(out, b, row);
-                else for (int h = 0; h < qHeads; h++) {
-                    TypedRows.store(o, h * vDim, vDim, out, out.index(b, h, row, 0), out.stride(3));
-                }
+                gatherQuery(chunk, b, row);
+                attend(chunk, b, row, past + i);
+                write(out, b, row);
             }
+        }
+    }
+
+    /** The query in {@code q} at position p attends what it may see of sequence b; the result is in {@code o}. */
+    private void attend(Chunk chunk, int b, int row, int p) {
+        int first = Math.max(spec.firstVisibleKey(p), oldest[b]), last = spec.lastVisibleKey(p, length[b]);
+        if (first > last) {
+            Arrays.fill(o, 0f);                                  // no key to see: the row is zero
+            return;
+        }
+        float[] rowBias = chunk.mask() == null ? null : bias(chunk, b, row, first, last);
+        attendToken(b, p, first, last, rowBias, q, o);
+        if (rowBias != null) {
+            for (int h = 0; h < qHeads; h++) if (maskedHead[h]) Arrays.fill(o, h * vDim, (h + 1) * vDim, 0f);
+        }
+    }
+
+    /** The chunk mask over keys [first, last] of query row {@code row}, additive; marks heads it hides wholly. */
+    private float[] bias(Chunk chunk, int b, int row, int first, int last) {
+        int count = last - first + 1;
+        if (bias.length < qHeads * count) bias = new float[Math.max(qHeads * count, 2 * bias.length)];
+        dev.attest.reference.Mask mask = chunk.mask();
+        int[] shape = mask.shape();
+        int columns = shape[shape.length - 1];
+        dev.attest.reference.Mask.Broadcast at = mask.broadcastTo(batch, qHeads, chunk.width(), columns);
+        for (int h = 0; h < qHeads; h++) {
+            boolean hidden = true;
+            for (int j = first; j <= last; j++) {
+                float value = Float.NEGATIVE_INFINITY;             // columns past the mask's last are masked
+                if (j < columns) {
+                    int index = at.index(b, h, row, j);
+                    value = mask instanceof dev.attest.reference.Mask.Keep keep
+                            ? (keep.keep()[index] ? 0f : Float.NEGATIVE_INFINITY)
+                            : ((dev.attest.reference.Mask.Bias) mask).bias()[index];
+                }
+                bias[h * count + j - first] = value;
+                hidden &= value == Float.NEGATIVE_INFINITY;
+            }
+            maskedHead[h] = hidden;
+        }
+        return bias;
+    }
+
+    /** Writes {@code o} (or the layer's output projection of it) to row {@code row} of sequence b's output. */
+    private void write(Tensor out, int b, int row) {
+        if (layer != null) outputProjection(out, b, row);
+        else for (int h = 0; h < qHeads; h++) {
+            TypedRows.store(o, h * vDim, vDim, out, out.index(b, h, row, 0), out.stride(3));
         }
     }
 
@@ -258,18 +313,18 @@ public abstract class CpuKvCache implements KvCache {
     }
 
     private void reserve(int b, int needed) {
-        if (ring || needed <= slots[b]) return;
-        int grown = slots[b];
-        while (grown < needed) grown = (int) Math.min(capacity, 2L * grown);
-        keys[b] = grown(keys[b], grown * kvHeads * qkDim);
-        values[b] = grown(values[b], grown * kvHeads * vDim);
-        slots[b] = grown;
+        store.reserve(b, ring ? Math.min(needed, capacity) : needed);
     }
 
-    /** Copies row {@code row} of the chunk's Q into {@code q}, its K and V into {@code k}, {@code v}. */
-    private void gather(Chunk chunk, int b, int row) {
-        Tensor cq = chunk.query(), ck = chunk.key(), cv = chunk.value();
+    /** Copies query row {@code row} of the chunk's Q into {@code q}. */
+    private void gatherQuery(Chunk chunk, int b, int row) {
+        Tensor cq = chunk.query();
         for (int h = 0; h < qHeads; h++) TypedRows.load(cq, cq.index(b, h, row, 0), cq.stride(3), qkDim, 1f, q, h * qkDim, 1);
+    }
+
+    /** Copies key row {@code row} of the chunk's K and V into {@code k}, {@code v}. */
+    private void gatherKeyValue(Chunk chunk, int b, int row) {
+        Tensor ck = chunk.key(), cv = chunk.value();
         for (int g = 0; g < kvHeads; g++) {
             TypedRows.load(ck, ck.index(b, g, row, 0), ck.stride(3), qkDim, 1f, k, g * qkDim, 1);
             TypedRows.load(cv, cv.index(b, g, row, 0), cv.stride(3), vDim, 1f, v, g * vDim, 1);
@@ -279,8 +334,8 @@ public abstract class CpuKvCache implements KvCache {
     /** Writes {@code k}, {@code v} at position {@code p}; a ring forgets the position it overwrites. */
     private void store(int b, int p) {
         for (int g = 0; g < kvHeads; g++) {
-            write(k, g * qkDim, qkDim, keys[b], keyOffset(p, g), keyFactor(b, g));
-            write(v, g * vDim, vDim, values[b], valueOffset(p, g), valueFactor(b, g));
+            write(k, g * qkDim, qkDim, store.keys(b), keyOffset(b, p, g), keyFactor(b, g));
+            write(v, g * vDim, vDim, store.values(b), valueOffset(b, p, g), valueFactor(b, g));
         }
         length[b] = p + 1;
         if (ring && p - oldest[b] >= capacity) oldest[b] = p - capacity + 1;
@@ -371,21 +426,22 @@ public abstract class CpuKvCache implements KvCache {
         for (int b = 0; b < batch; b++) {
             length[b] = newLengths[b];
             oldest[b] = Math.min(oldest[b], length[b]);
+            if (!ring) store.release(b, length[b]);
         }
     }
 
     @Override
     public final Tensor presentKey() {
-        return present(keys, qkDim, types.keyDescale());
+        return present(true, qkDim, types.keyDescale());
     }
 
     @Override
     public final Tensor presentValue() {
-        return present(values, vDim, types.valueDescale());
+        return present(false, vDim, types.valueDescale());
     }
 
     /** The held rows in the storage type, bits as stored (an fp8 tensor carries the cache's descale). */
-    private Tensor present(Tensor[] store, int dim, Descale descale) {
+    private Tensor present(boolean keys, int dim, Descale descale) {
         int rows = 1;
         for (int b = 0; b < batch; b++) rows = Math.max(rows, length[b] - oldest[b]);
         ElementType type = types.storage();
@@ -394,12 +450,13 @@ public abstract class CpuKvCache implements KvCache {
         for (int b = 0; b < batch; b++) {
             for (int j = oldest[b]; j < length[b]; j++) {
                 for (int g = 0; g < kvHeads; g++) {
-                    int from = ((ring ? j % capacity : j) * kvHeads + g) * dim;
+                    Tensor from = keys ? store.keys(b) : store.values(b);
+                    int at = keys ? keyOffset(b, j, g) : valueOffset(b, j, g);
                     int to = out.index(b, g, j - oldest[b], 0);
                     switch (type) {
-                        case FP32 -> System.arraycopy(store[b].data(), from, out.data(), to, dim);
-                        case FP16, BF16 -> System.arraycopy(store[b].bits16(), from, out.bits16(), to, dim);
-                        case FP8_E4M3, FP8_E5M2 -> System.arraycopy(store[b].bits8(), from, out.bits8(), to, dim);
+                        case FP32 -> System.arraycopy(from.data(), at, out.data(), to, dim);
+                        case FP16, BF16 -> System.arraycopy(from.bits16(), at, out.bits16(), to, dim);
+                        case FP8_E4M3, FP8_E5M2 -> System.arraycopy(from.bits8(), at, out.bits8(), to, dim);
                     }
                 }
             }

@@ -24,7 +24,31 @@ final class DecodeVectorKernels {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(
             jdk.incubator.vector.VectorShape.forBitSize(8 * L));
 
+    /** Shuffles for {@link #sum}: lane i takes lane i + w (mod L), for w = L/2, L/4, ..., 1. */
+    private static final jdk.incubator.vector.VectorShuffle<Float>[] HALVES = halves();
+
     private DecodeVectorKernels() {
+    }
+
+    @SuppressWarnings("unchecked")
+    private static jdk.incubator.vector.VectorShuffle<Float>[] halves() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        jdk.incubator.vector.VectorShuffle<Float>[] shuffles = new jdk.incubator.vector.VectorShuffle[steps];
+        for (int k = 0, w = L / 2; k < steps; k++, w /= 2) {
+            int width = w;
+            shuffles[k] = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i + width) % L);
+        }
+        return shuffles;
+    }
+
+    /**
+     * The lanes' sum in one fixed order, a pairwise tree (lane i + lane i + L/2, then + L/4, ...). Not
+     * {@code reduceLanes(ADD)}: its order is unspecified, and the JIT's intrinsic and the interpreter's fallback
+     * differ, so a step run before and after C2 compiles it would disagree in the last bits.
+     */
+    static float sum(FloatVector v) {
+        for (jdk.incubator.vector.VectorShuffle<Float> half : HALVES) v = v.add(v.rearrange(half));
+        return v.lane(0);
     }
 
     private static IntVector ints(ShortVector v) {
@@ -152,7 +176,7 @@ final class DecodeVectorKernels {
         }
         FloatVector acc = a0.add(a1).add(a2.add(a3));
         for (; i + L <= n; i += L) acc = FloatVector.fromArray(F, x, xOff + i).fma(bf16(y, yOff + i), acc);
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum(acc);
     }
 
     /** {@link #weightedSum} over bf16 rows, widened in registers (width a multiple of L; the caller checks). */
@@ -199,8 +223,7 @@ final class DecodeVectorKernels {
         for (; i + L <= n; i += L) {
             acc = FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.fromArray(F, y, yOff + i), acc);
         }
-        // reduceLanes' order is unspecified but fixed for a platform: two runs still agree bit for bit
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
         return s;
     }

@@ -145,8 +145,8 @@ public final class CpuNaiveBackend extends CheckedBackend {
 
     /**
      * The KV cache the textbook way: each new query walks every cached position, asks whether it is visible
-     * (causal with offset = past length, then the window), and runs the same three steps as {@link #attend}:
-     * logits, max-subtracted softmax, weighted sum. Fresh arrays per query; nothing clever. Cached keys and values
+     * (causal with offset = past length, then the window, then the chunk's mask), and runs the same three steps as
+     * {@link #attend}: logits, max-subtracted softmax, weighted sum. Fresh arrays per query; nothing clever. Cached keys and values
      * are read one element at a time, widened from the cache's storage type (times the fp8 descale).
      */
     private static final class NaiveCache extends CpuKvCache {
@@ -155,33 +155,35 @@ public final class CpuNaiveBackend extends CheckedBackend {
         }
 
         @Override
-        protected void attendToken(int b, int p, int first, float[] q, float[] o) {
+        protected void attendToken(int b, int p, int first, int last, float[] bias, float[] q, float[] o) {
+            int count = last - first + 1;
             for (int h = 0; h < qHeads; h++) {
                 int kvh = h / group;                         // query head h reads kv head h / (Hq / Hkv)
-                float[] scores = new float[p + 1];
-                boolean[] visible = new boolean[p + 1];
+                float[] scores = new float[last + 1];
+                boolean[] visible = new boolean[last + 1];
                 float max = Float.NEGATIVE_INFINITY;
                 boolean any = false;
-                for (int j = 0; j <= p; j++) {
-                    visible[j] = j >= first;                 // causal (j <= p) by the loop; window and eviction here
+                for (int j = 0; j <= last; j++) {
+                    float masked = bias == null || j < first ? 0f : bias[h * count + j - first];
+                    visible[j] = j >= first && masked != Float.NEGATIVE_INFINITY;   // window, eviction, mask
                     if (!visible[j]) continue;
                     float dot = 0f;
                     for (int d = 0; d < qkDim; d++) dot += q[h * qkDim + d] * key(b, j, kvh, d);
                     float s = dot * scale;
                     if (softcap != 0) s = (float) (softcap * Math.tanh(s / softcap));
-                    scores[j] = s;
-                    max = any ? Math.max(max, s) : s;
+                    scores[j] = s + masked;
+                    max = any ? Math.max(max, scores[j]) : scores[j];
                     any = true;
                 }
                 float sum = 0f;
-                for (int j = 0; j <= p; j++) {
+                for (int j = 0; j <= last; j++) {
                     if (!visible[j]) continue;
                     scores[j] = (float) Math.exp(scores[j] - max);
                     sum += scores[j];
                 }
                 for (int d = 0; d < vDim; d++) {
                     float acc = 0f;
-                    for (int j = 0; j <= p; j++) {
+                    for (int j = 0; j <= last; j++) {
                         if (visible[j]) acc += scores[j] / sum * value(b, j, kvh, d);
                     }
                     o[h * vDim + d] = acc;

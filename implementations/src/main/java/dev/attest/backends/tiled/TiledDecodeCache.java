@@ -17,7 +17,8 @@ import java.util.Arrays;
  * L1-sized fp32 scratch, straight from the cache's own bits, and every head of a kv group reads the block from there.
  *
  * <pre>
- *   1. logits   s_hj = (q_h . k_j) * (k_descale_g * scale), softcapped      one pass over the keys, in blocks
+ *   1. logits   s_hj = (q_h . k_j) * (k_descale_g * scale), softcapped, + the chunk mask's bias
+ *                                                                          one pass over the keys, in blocks
  *   2. softmax  p_hj = exp(s_hj - max_h), l_h = sum_j p_hj                   (TileKernels.onlineSoftmax, one tile)
  *   3. output   o_h  = v_descale_g * (sum_j p_hj v_j) / l_h                  one pass over the values, in blocks
  * </pre>
@@ -52,8 +53,8 @@ final class TiledDecodeCache extends CpuKvCache {
     }
 
     @Override
-    protected void attendToken(int b, int pos, int first, float[] q, float[] o) {
-        int count = pos - first + 1;
+    protected void attendToken(int b, int pos, int first, int last, float[] bias, float[] q, float[] o) {
+        int count = last - first + 1;
         int lds = (count + TileKernels.COL_BLOCK - 1) / TileKernels.COL_BLOCK * TileKernels.COL_BLOCK;
         if (p.length < qHeads * lds) p = new float[Math.max(qHeads * lds, 2 * p.length)];
         Tensor keys = keyStore(b), values = valueStore(b);
@@ -62,19 +63,19 @@ final class TiledDecodeCache extends CpuKvCache {
 
         // 1. logits, one pass over the keys
         boolean inPlace = keys.type() == ElementType.FP32;   // fp32 rows are read where they are stored
-        for (int j = first; j <= pos; ) {
-            int n = Math.min(blockSlots, contiguousSlots(j, pos));
+        for (int j = first; j <= last; ) {
+            int n = Math.min(blockSlots, contiguousSlots(b, j, last));
             float[] block = inPlace ? keys.data() : keyBlock;
-            int base = inPlace ? keyOffset(j, 0) : 0;
-            if (!inPlace && !fusedBf16) DecodeKernels.widen(keys, keyOffset(j, 0), n * keyRow, keyBlock, 0);
+            int base = inPlace ? keyOffset(b, j, 0) : 0;
+            if (!inPlace && !fusedBf16) DecodeKernels.widen(keys, keyOffset(b, j, 0), n * keyRow, keyBlock, 0);
             for (int s = 0; s < n; s++) {
                 for (int h = 0; h < qHeads; h++) {
                     int g = h / group;                       // query head h reads kv head h / (Hq / Hkv)
-                    float dot = fusedBf16 ? DecodeKernels.dotBf16(q, h * qkDim, keys.bits16(), keyOffset(j + s, g), qkDim)
+                    float dot = fusedBf16 ? DecodeKernels.dotBf16(q, h * qkDim, keys.bits16(), keyOffset(b, j + s, g), qkDim)
                             : DecodeKernels.dot(q, h * qkDim, block, base + s * keyRow + g * qkDim, qkDim);
                     float logit = dot * logitScale[g];
                     if (softcap != 0) logit = (float) (softcap * Math.tanh(logit / softcap));
-                    p[h * lds + j + s - first] = logit;
+                    p[h * lds + j + s - first] = bias == null ? logit : logit + bias[h * count + j + s - first];
                 }
             }
             j += n;
@@ -88,19 +89,19 @@ final class TiledDecodeCache extends CpuKvCache {
         // 3. o_h = sum_j p_hj v_j, one pass over the values (a block's rows summed in registers), then the descale
         //    and the one division
         Arrays.fill(o, 0, qHeads * vDim, 0f);
-        for (int j = first; j <= pos; ) {
-            int n = Math.min(blockSlots, contiguousSlots(j, pos));
+        for (int j = first; j <= last; ) {
+            int n = Math.min(blockSlots, contiguousSlots(b, j, last));
             float[] block = inPlace ? values.data() : valueBlock;
-            int base = inPlace ? valueOffset(j, 0) : 0;
+            int base = inPlace ? valueOffset(b, j, 0) : 0;
             if (fusedBf16) {
                 for (int h = 0; h < qHeads; h++) {
-                    DecodeKernels.weightedSumBf16(p, h * lds + j - first, values.bits16(), valueOffset(j, h / group),
+                    DecodeKernels.weightedSumBf16(p, h * lds + j - first, values.bits16(), valueOffset(b, j, h / group),
                             valueRow, n, o, h * vDim, vDim);
                 }
                 j += n;
                 continue;
             }
-            if (!inPlace) DecodeKernels.widen(values, valueOffset(j, 0), n * valueRow, valueBlock, 0);
+            if (!inPlace) DecodeKernels.widen(values, valueOffset(b, j, 0), n * valueRow, valueBlock, 0);
             for (int h = 0; h < qHeads; h++) {
                 DecodeKernels.weightedSum(p, h * lds + j - first, block, base + h / group * vDim, valueRow, n, o,
                         h * vDim, vDim);

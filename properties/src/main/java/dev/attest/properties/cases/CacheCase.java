@@ -30,21 +30,28 @@ import java.util.SplittableRandom;
  * @param modelDim   0 for a core cache fed with Q, K, V; else the layer's dModel
  * @param rotaryDims 0 for no rotary, else the rotated features (layer only)
  * @param types      the cache's element types: chunks and outputs, storage, fp8 descales (a layer cache is fp32)
+ * @param blockSize  0 for a contiguous cache, else a paged one with blocks of that many slots
  */
 public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, double softcap, int window,
                         boolean ring, int ringSlack, List<List<Integer>> splits, Padding padding, Values values,
                         long dataSeed, int modelDim, int outputDim, boolean biases, int rotaryDims, int loraRank,
-                        long weightSeed, CacheTypes types) {
+                        long weightSeed, CacheTypes types, int blockSize) {
 
     public CacheCase {
         splits = splits.stream().map(List::copyOf).toList();
         if (modelDim > 0 || types == null) types = CacheTypes.FP32;
     }
 
+    /** The same scenario with a paged cache of blocks of {@code newBlockSize} slots (0: contiguous). */
+    public CacheCase withBlockSize(int newBlockSize) {
+        return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, splits, padding,
+                values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, types, newBlockSize);
+    }
+
     /** The same scenario in {@code newTypes} (a layer stays fp32). */
     public CacheCase withTypes(CacheTypes newTypes) {
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, splits, padding,
-                values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, newTypes);
+                values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, newTypes, blockSize);
     }
 
     public int batch() {
@@ -104,8 +111,8 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
     public CacheSpec cacheSpec(int extraCapacity) {
         int capacity = ring ? window + 1 + ringSlack : Math.max(1, maxLength() + extraCapacity);
         Eviction eviction = ring ? Eviction.SLIDING_WINDOW : Eviction.NONE;
-        return isLayer() ? CacheSpec.layer(layer(batch(), 1), capacity, eviction)
-                : CacheSpec.core(attention(batch(), 1), capacity, eviction).withTypes(types);
+        return (isLayer() ? CacheSpec.layer(layer(batch(), 1), capacity, eviction)
+                : CacheSpec.core(attention(batch(), 1), capacity, eviction).withTypes(types)).paged(blockSize);
     }
 
     /** The layer's weights (variance 1/fan-in, as {@link LayerCase}). */
@@ -141,26 +148,26 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
 
     public CacheCase withSplits(List<List<Integer>> newSplits) {
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, newSplits,
-                padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, types);
+                padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, types, blockSize);
     }
 
     public CacheCase withDims(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim) {
         int rotary = rotaryDims > qkHeadDim ? 0 : rotaryDims;
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, splits, padding,
-                values, dataSeed, modelDim, outputDim, biases, rotary, loraRank, weightSeed, types);
+                values, dataSeed, modelDim, outputDim, biases, rotary, loraRank, weightSeed, types, blockSize);
     }
 
     public CacheCase withOptions(double softcap, int window, boolean ring, int ringSlack, Padding padding,
                                  Values values) {
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring && window >= 0, ringSlack,
-                splits, padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, types);
+                splits, padding, values, dataSeed, modelDim, outputDim, biases, rotaryDims, loraRank, weightSeed, types, blockSize);
     }
 
     /** The same scenario through the layer ({@code modelDim > 0}) or the core cache ({@code modelDim = 0}). */
     public CacheCase withLayer(int modelDim, int outputDim, boolean biases, int rotaryDims, int loraRank) {
         return new CacheCase(qHeads, kvHeads, qkHeadDim, vHeadDim, softcap, window, ring, ringSlack, splits, padding,
                 values, dataSeed, modelDim, modelDim > 0 ? Math.max(1, outputDim) : 0, modelDim > 0 && biases,
-                modelDim > 0 && rotaryDims <= qkHeadDim ? rotaryDims : 0, modelDim > 0 ? loraRank : 0, weightSeed, types);
+                modelDim > 0 && rotaryDims <= qkHeadDim ? rotaryDims : 0, modelDim > 0 ? loraRank : 0, weightSeed, types, blockSize);
     }
 
     /** Every sequence as one prefill of its whole length. */
@@ -206,6 +213,7 @@ public record CacheCase(int qHeads, int kvHeads, int qkHeadDim, int vHeadDim, do
         text.append(" splits=").append(splits);
         if (padding == Padding.LEFT) text.append(" left-padded");
         if (!types.isFp32()) text.append(" types=").append(types);
+        if (blockSize > 0) text.append(" paged=").append(blockSize);
         return text.append(" values=").append(values).append(" seeds=").append(dataSeed).append('/')
                 .append(weightSeed).toString();
     }

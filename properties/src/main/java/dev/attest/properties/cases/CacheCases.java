@@ -83,8 +83,12 @@ public final class CacheCases implements Arbitrary<CacheCase> {
         for (int b = 0; b < batch; b++) splits.add(split(random, 1 + random.nextInt(maxLength)));
         Padding padding = random.nextInt(3) == 0 ? Padding.LEFT : Padding.RIGHT;
         Values values = random.nextInt(5) == 0 ? Values.SMALL_INTEGERS : Values.NORMAL;
+        long dataSeed = random.nextLong();
+        // a quarter of the caches paged (blocks of 1 to 4 slots), chosen from the data seed: no extra draw, so the
+        // rest of the case is what it was before paging existed
+        int blockSize = allows(PAGED_KV) && (dataSeed & 3) == 0 ? 1 + (int) ((dataSeed >>> 2) & 3) : 0;
         CacheCase c = new CacheCase(kvHeads * group, kvHeads, qk, v, softcap, window, ring, slack, splits, padding,
-                values, random.nextLong(), 0, 0, false, 0, 0, random.nextLong(), null);
+                values, dataSeed, 0, 0, false, 0, 0, random.nextLong(), null, blockSize);
         if (!layer && types.size() > 1) {
             c = c.withTypes(cacheTypes(types.get(random.nextInt(types.size())), kvHeads, random.nextBoolean(),
                     random.nextLong()));
@@ -139,12 +143,15 @@ public final class CacheCases implements Arbitrary<CacheCase> {
     public List<CacheCase> edgeCases() {
         List<CacheCase> edges = new ArrayList<>();
         CacheCase one = new CacheCase(1, 1, 2, 2, 0, -1, false, 0, List.of(List.of(1)), Padding.RIGHT,
-                Values.SMALL_INTEGERS, 41, 0, 0, false, 0, 0, 42, null);
+                Values.SMALL_INTEGERS, 41, 0, 0, false, 0, 0, 42, null, 0);
         edges.add(one);
         edges.add(one.withSplits(List.of(List.of(3, 1, 1))));
         // two query heads: sharing one kv head where GQA is declared
         edges.add(one.withSplits(List.of(List.of(1, 1, 1, 1))).withDims(2, allows(GROUPED_QUERY_HEADS) ? 1 : 2, 2, 2));
         edges.add(one.withSplits(List.of(List.of(2, 1, 1), List.of(1, 3), List.of(4))));
+        if (allows(PAGED_KV)) {      // a ragged batch in blocks of 2: blocks taken mid-chunk and at a decode
+            edges.add(one.withSplits(List.of(List.of(3, 1, 1), List.of(1, 2, 2))).withBlockSize(2));
+        }
         if (allows(SLIDING_WINDOW)) {
             edges.add(one.withSplits(List.of(List.of(2, 1, 1, 1, 1))).withOptions(0, 2, allows(KV_CACHE_RING), 0,
                     Padding.RIGHT, Values.NORMAL));
@@ -244,6 +251,7 @@ public final class CacheCases implements Arbitrary<CacheCase> {
         if (c.window() >= 0) labels.add(c.ring() ? "ring" : "window");
         if (c.rotaryDims() > 0) labels.add("rotary");
         if (c.splits().stream().anyMatch(s -> s.size() > 1)) labels.add("decode");
+        if (c.blockSize() > 0) labels.add("paged");
         return labels;
     }
 }

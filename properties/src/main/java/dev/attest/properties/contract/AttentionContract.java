@@ -454,6 +454,19 @@ public abstract class AttentionContract {
         property(Clause.S10, pagedCases(), c -> checkPaged(c, PagedLayouts.Unowned.GARBAGE, true));
     }
 
+    /**
+     * A paged KV cache (blocks of a shared pool taken as sequences grow, given back by a rollback and taken again in
+     * another order) computes what the contiguous cache does: outputs within the tolerance model of the full pass,
+     * present K/V bit for bit the contiguous cache's. If this fails, check: a block given back while still read; a
+     * block table not extended when a chunk crosses a block's end; a slot's offset within its block.
+     */
+    @Test
+    public void required_S10_a_paged_cache_equals_the_contiguous_one() {
+        requireCache(PAGED_KV);
+        property(Clause.S10, cacheCases().finishing(ServingCacheChecks::withoutRing),
+                c -> serving(CACHE_K).pagedEqualsContiguous(c));
+    }
+
     private static boolean allZero(float[] values) {
         for (float v : values) if (v != 0) return false;            // NaN != 0 too
         return true;
@@ -789,12 +802,15 @@ public abstract class AttentionContract {
             AttentionCase core = FeatureSamples.core(feature);
             dev.attest.reference.cache.CacheSpec cacheSpec = FeatureSamples.cache(feature);
             if (cacheSpec != null) {
-                if (!caps.features().containsAll(Feature.requiredBy(cacheSpec)) && declared) continue;
+                Chunk chunk = FeatureSamples.chunk(feature);
+                Set<Feature> needed = EnumSet.copyOf(Feature.requiredBy(cacheSpec));
+                // a chunk feature can only be asked of a cache: without one, the refusal rightly names the cache
+                if (!caps.features().containsAll(needed) && Feature.requiredBy(chunk).contains(feature)) continue;
+                needed.addAll(Feature.requiredBy(chunk));
+                if (!caps.features().containsAll(needed) && declared) continue;
                 Tensor chunkOut = Tensor.zeros(1, 1, 1, 2).fill(Float.intBitsToFloat(CANARY_BITS));
                 out = chunkOut;
-                call = () -> backend().openCache(cacheSpec).append(dev.attest.reference.cache.Chunk.core(
-                        Tensor.of(new float[]{1, 0}, 1, 1, 1, 2), Tensor.of(new float[]{1, 0}, 1, 1, 1, 2),
-                        Tensor.of(new float[]{2, 3}, 1, 1, 1, 2)), chunkOut);
+                call = () -> backend().openCache(cacheSpec).append(chunk, chunkOut);
             } else if (FeatureSamples.packed(feature) != null) {
                 PackedProblem p = FeatureSamples.packed(feature);
                 Tensor target = p.allocateOutput().fill(Float.intBitsToFloat(CANARY_BITS));
@@ -1349,6 +1365,103 @@ public abstract class AttentionContract {
                 for (int d = 0; d < present.dim(3); d++) out.set(present.get(b, h, j, d), 0, h, j, d);
         return out;
     }
+
+    // S9 A serving engine's cache (ServingCacheChecks)
+
+    private ServingCacheChecks serving(double k) {
+        return new ServingCacheChecks(backend(), precision(), k);
+    }
+
+    /**
+     * Chunks whose query and new-key counts differ (ONNX past/present with q_len != kv_len; 0 to n + 2 queries for
+     * n new keys, query-only and key-only sequences in one chunk): query t of sequence b sits at position P_b + t
+     * and sees the held keys j <= P_b + t, within the tolerance model of that attention problem.
+     * If this fails, check: the causal frontier taken from the chunk's key count instead of the past length;
+     * queries past the last key reading unwritten slots; keys of a query-only chunk assumed present.
+     */
+    @Test
+    public void required_S9_chunks_whose_query_and_key_counts_differ_see_the_keys_up_to_their_position() {
+        requireCache(KV_CACHE_UNEVEN_CHUNKS);
+        property(Clause.S9, cacheCases().finishing(ServingCacheChecks::withoutRing),
+                c -> serving(CACHE_K).unevenChunks(c));
+    }
+
+    /**
+     * A non-causal cache (a cross-attention memory opened from past K/V and read by query-only chunks; a
+     * bidirectional prefix grown by chunks with keys): every query sees every key its sequence holds, NaN in the
+     * past's unused rows changes nothing.
+     * If this fails, check: a causal frontier applied to a cache that has none; the memory's rows past a
+     * sequence's length read.
+     */
+    @Test
+    public void required_S9_a_non_causal_cache_lets_every_query_see_every_held_key() {
+        requireFeatures(KV_CACHE, KV_CACHE_NONCAUSAL);
+        boolean uneven = capabilities().supports(KV_CACHE_UNEVEN_CHUNKS);
+        property(Clause.S9, cacheCases().finishing(ServingCacheChecks::withoutRing),
+                c -> serving(CACHE_K).nonCausal(c, uneven));
+    }
+
+    /**
+     * A chunk's mask over absolute key positions (ONNX attn_mask with past: rows are the chunk's queries, columns
+     * keys 0 .. S-1, a key past the last column masked; boolean or additive as declared, broadcast over batch and
+     * heads) hides exactly what it masks: outputs within the tolerance model of the masked problem, fully masked
+     * rows exactly zero.
+     * If this fails, check: mask columns read relative to the chunk instead of absolute positions; the mask's
+     * short last axis read past its end; a fully masked row divided by a zero sum.
+     */
+    @Test
+    public void required_S9_a_chunk_mask_over_absolute_key_positions_hides_exactly_what_it_masks() {
+        requireCache(KV_CACHE_MASK);
+        boolean keep = capabilities().supports(BOOLEAN_MASK), bias = capabilities().supports(ADDITIVE_MASK);
+        if (!keep && !bias) Assumptions.abort("unsupported: " + backend().name() + " declares no mask kind");
+        property(Clause.S9, cacheCases(), c -> serving(CACHE_K).chunkMasks(c, keep, bias));
+    }
+
+    /**
+     * A cache opened from past K/V (ONNX past_key/past_value with per-sequence lengths, NaN in the unused rows), and
+     * one opened from another cache's present K/V, continue as the cache that appended those keys: later chunks'
+     * outputs within the tolerance model, present K/V bit for bit the same.
+     * If this fails, check: past rows past a sequence's length read; the past's length not taken as the offset;
+     * present_key not concat(past_key, key).
+     */
+    @Test
+    public void required_S9_a_cache_opened_from_past_keys_and_values_continues_as_the_one_that_appended_them() {
+        requireCache();
+        property(Clause.S9, cacheCases().finishing(ServingCacheChecks::withoutRing),
+                c -> serving(CACHE_K).openedFromPast(c));
+    }
+
+    /**
+     * Speculative decoding in a core cache: rounds of draft tokens, the first few accepted and the rest rolled back
+     * at once, give the outputs of one full causal pass over the accepted tokens and their cached K/V bit for bit.
+     * If this fails, check: rollback that leaves the write position past the accepted tokens; rejected drafts'
+     * keys still visible.
+     */
+    @Test
+    public void required_S9_speculative_decoding_equals_decoding_only_the_accepted_tokens() {
+        requireCache();
+        property(Clause.S9, cacheCases().finishing(ServingCacheChecks::withoutRing),
+                c -> serving(CACHE_K).speculative(c));
+    }
+
+    /**
+     * Speculative decoding through the layer with rotary: after rejected drafts are rolled back, new queries and
+     * keys are rotated at their true positions, so the outputs equal the layer's full pass over the accepted tokens
+     * and the cached (rotated) K/V are bit for bit those of one prefill.
+     * If this fails, check: a rotary position counter that a rollback does not rewind.
+     */
+    @Test
+    public void required_S9_speculative_decoding_through_the_layer_rotates_at_the_accepted_positions() {
+        requireCache(LAYER, ROTARY);
+        boolean distinctDv = capabilities().supports(DISTINCT_VALUE_DIM);
+        property(Clause.S9, layerCacheCases().finishing(c -> {
+            CacheCase wide = ServingCacheChecks.withoutRing(c.qkHeadDim() >= 2 ? c
+                    : c.withDims(c.qHeads(), c.kvHeads(), 2, distinctDv ? c.vHeadDim() : 2));
+            return wide.withLayer(wide.modelDim(), wide.outputDim(), wide.biases(),
+                    wide.rotaryDims() > 0 ? wide.rotaryDims() : 2, wide.loraRank());
+        }), c -> serving(LAYER_K).speculative(c));
+    }
+
 
     /**
      * A rollback length per sequence, drawn from the case's seed: anywhere in [0, length] without eviction; with a

@@ -65,6 +65,14 @@ final class CacheRun {
 
     /** Builds the chunk of {@code sizes[b]} new tokens per sequence (from {@code stream}) at the current positions. */
     Chunk chunk(int[] sizes, int stream) {
+        return chunk(sizes, stream, null);
+    }
+
+    /**
+     * As {@link #chunk(int[], int)}, but sequence b's first {@code fromStream0[b]} tokens come from stream 0: draft
+     * tokens of which those are the ones a verifier will accept (null: all from {@code stream}).
+     */
+    private Chunk chunk(int[] sizes, int stream, int[] fromStream0) {
         int n = 0;
         for (int size : sizes) n = Math.max(n, size);
         if (n == 0) return null;
@@ -82,7 +90,7 @@ final class CacheRun {
         for (int b = 0; b < batch; b++) {
             int start = tokens.get(b).size();
             for (int t = 0; t < sizes[b]; t++) {
-                float[] token = recipe.token(id(b), start + t, stream);
+                float[] token = recipe.token(id(b), start + t, streamOf(b, t, stream, fromStream0));
                 int row = shape.row(b, t);
                 if (x != null) {
                     for (int i = 0; i < token.length; i++) x.set(token[i], b, row, i);
@@ -97,16 +105,28 @@ final class CacheRun {
         return shape;
     }
 
+    private static int streamOf(int b, int t, int stream, int[] fromStream0) {
+        return fromStream0 != null && t < fromStream0[b] ? 0 : stream;
+    }
+
     /** Appends {@code sizes[b]} tokens of {@code stream} to each sequence and records their outputs. */
     Tensor append(int[] sizes, int stream) {
-        Chunk chunk = chunk(sizes, stream);
+        return append(sizes, stream, null);
+    }
+
+    /**
+     * Appends draft tokens: {@code sizes[b]} per sequence, the first {@code fromStream0[b]} of them from stream 0
+     * (the true continuation), the rest from {@code stream}; records their outputs.
+     */
+    Tensor append(int[] sizes, int stream, int[] fromStream0) {
+        Chunk chunk = chunk(sizes, stream, fromStream0);
         if (chunk == null) return null;
         Tensor out = Tensor.zeros(spec.types().activations(), chunk.outputShape(spec)).fill(Float.NaN);
         cache.append(chunk, out);
         for (int b = 0; b < recipe.batch(); b++) {
             int start = tokens.get(b).size();
             for (int t = 0; t < sizes[b]; t++) {
-                tokens.get(b).add(recipe.token(id(b), start + t, stream));
+                tokens.get(b).add(recipe.token(id(b), start + t, streamOf(b, t, stream, fromStream0)));
                 outputs.get(b).add(outputRow(out, b, chunk.row(b, t)));
             }
         }
@@ -196,7 +216,7 @@ final class CacheRun {
      * K or V of sequence b as the cache must hold them: (1, Hkv, T, D) in the storage type, each value quantised as
      * {@link CacheTypes} says, with sequence b's descales: what the full pass attends to.
      */
-    private static Tensor stored(CacheTypes types, Descale descale, int b, int hkv, int t, int d) {
+    static Tensor stored(CacheTypes types, Descale descale, int b, int hkv, int t, int d) {
         if (descale == null) return Tensor.zeros(types.storage(), 1, hkv, t, d);
         float[] factors = new float[hkv];
         for (int g = 0; g < hkv; g++) factors[g] = descale.factor(b, g);

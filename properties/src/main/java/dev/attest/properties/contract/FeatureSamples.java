@@ -36,8 +36,8 @@ final class FeatureSamples {
             case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
             case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
             // element types have a property of their own (S8, element types), which asks each combination
-            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, LOW_PRECISION, PAGED_KV,
-                 PACKED_VARLEN -> null;
+            case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, KV_CACHE_NONCAUSAL,
+                 KV_CACHE_UNEVEN_CHUNKS, KV_CACHE_MASK, LOW_PRECISION, PAGED_KV, PACKED_VARLEN -> null;
         };
     }
 
@@ -65,13 +65,35 @@ final class FeatureSamples {
     /** A core cache spec using {@code feature} and nothing else optional, or {@code null} for non-cache features. */
     static dev.attest.reference.cache.CacheSpec cache(Feature feature) {
         return switch (feature) {
-            case KV_CACHE -> dev.attest.reference.cache.CacheSpec.core(dev.attest.reference.AttentionSpec.builder()
-                    .headDim(2).causal(Alignment.TOP_LEFT).build(), 4, dev.attest.reference.cache.Eviction.NONE);
+            case KV_CACHE, KV_CACHE_UNEVEN_CHUNKS, KV_CACHE_MASK -> dev.attest.reference.cache.CacheSpec.core(
+                    dev.attest.reference.AttentionSpec.builder().headDim(2).causal(Alignment.TOP_LEFT).build(), 4,
+                    dev.attest.reference.cache.Eviction.NONE);
+            case KV_CACHE_NONCAUSAL -> dev.attest.reference.cache.CacheSpec.core(
+                    dev.attest.reference.AttentionSpec.builder().headDim(2).build(), 4,
+                    dev.attest.reference.cache.Eviction.NONE);
             case KV_CACHE_RING -> dev.attest.reference.cache.CacheSpec.core(dev.attest.reference.AttentionSpec.builder()
                     .headDim(2).causal(Alignment.TOP_LEFT).window(new Window(1, 0), Alignment.TOP_LEFT).build(), 2,
                     dev.attest.reference.cache.Eviction.SLIDING_WINDOW);
             default -> null;
         };
+    }
+
+    /**
+     * The chunk appended to {@link #cache}'s spec for {@code feature}: one query and its key, or for
+     * KV_CACHE_UNEVEN_CHUNKS one query and two keys, or for KV_CACHE_MASK with a boolean mask keeping key 0. Its
+     * output is (1, 1, 1, 2).
+     */
+    static dev.attest.reference.cache.Chunk chunk(Feature feature) {
+        dev.attest.reference.Tensor q = dev.attest.reference.Tensor.of(new float[]{1, 0}, 1, 1, 1, 2);
+        if (feature == Feature.KV_CACHE_UNEVEN_CHUNKS) {
+            return dev.attest.reference.cache.Chunk.core(q, dev.attest.reference.Tensor.of(new float[]{1, 0, 0, 1},
+                    1, 1, 2, 2), dev.attest.reference.Tensor.of(new float[]{2, 3, 4, 5}, 1, 1, 2, 2));
+        }
+        dev.attest.reference.cache.Chunk one = dev.attest.reference.cache.Chunk.core(q,
+                dev.attest.reference.Tensor.of(new float[]{1, 0}, 1, 1, 1, 2),
+                dev.attest.reference.Tensor.of(new float[]{2, 3}, 1, 1, 1, 2));
+        return feature == Feature.KV_CACHE_MASK
+                ? one.withMask(new dev.attest.reference.Mask.Keep(new boolean[]{true}, new int[]{1})) : one;
     }
 
     /** A layer case using {@code feature} (and LAYER), or {@code null} for core-only features. */

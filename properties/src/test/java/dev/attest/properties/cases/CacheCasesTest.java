@@ -23,7 +23,7 @@ class CacheCasesTest {
 
     private static CacheCase one(List<List<Integer>> splits) {
         return new CacheCase(1, 1, 2, 2, 0, -1, false, 0, splits, dev.attest.reference.cache.Padding.RIGHT,
-                Values.SMALL_INTEGERS, 41, 0, 0, false, 0, 0, 42, null);
+                Values.SMALL_INTEGERS, 41, 0, 0, false, 0, 0, 42, null, 0);
     }
 
     @Test

@@ -144,11 +144,23 @@ class MinimalBackendTest {
                     ROTARY),
             needs("required_S9_appending_to_a_full_cache_without_eviction_is_a_clear_error", KV_CACHE, CAUSAL),
             needs("required_S9_bad_input_is_refused_and_leaves_the_cache_unchanged", KV_CACHE, CAUSAL),
+            needs("required_S9_chunks_whose_query_and_key_counts_differ_see_the_keys_up_to_their_position", KV_CACHE,
+                    CAUSAL, KV_CACHE_UNEVEN_CHUNKS),
+            needs("required_S9_a_non_causal_cache_lets_every_query_see_every_held_key", KV_CACHE, KV_CACHE_NONCAUSAL),
+            Map.entry("required_S9_a_chunk_mask_over_absolute_key_positions_hides_exactly_what_it_masks",
+                    declared -> declared.containsAll(List.of(KV_CACHE, CAUSAL, KV_CACHE_MASK))
+                            && (declared.contains(BOOLEAN_MASK) || declared.contains(ADDITIVE_MASK))),
+            needs("required_S9_a_cache_opened_from_past_keys_and_values_continues_as_the_one_that_appended_them",
+                    KV_CACHE, CAUSAL),
+            needs("required_S9_speculative_decoding_equals_decoding_only_the_accepted_tokens", KV_CACHE, CAUSAL),
+            needs("required_S9_speculative_decoding_through_the_layer_rotates_at_the_accepted_positions", KV_CACHE,
+                    CAUSAL, LAYER, ROTARY),
             needs("required_S10_any_page_size_and_block_order_gives_the_contiguous_result_bit_for_bit", PAGED_KV,
                     KEY_PADDING),
             needs("required_S10_slots_and_blocks_a_sequence_does_not_own_do_not_change_its_output", PAGED_KV,
                     KEY_PADDING),
             needs("required_S10_block_ids_past_2_to_the_31_pool_elements_are_read_exactly", PAGED_KV, KEY_PADDING),
+            needs("required_S10_a_paged_cache_equals_the_contiguous_one", PAGED_KV, KV_CACHE, CAUSAL),
             needs("required_S11_a_packed_batch_equals_each_sequence_run_alone", PACKED_VARLEN),
             needs("required_S11_a_packed_layer_batch_equals_each_sequence_run_alone", PACKED_VARLEN, LAYER));
 

@@ -63,14 +63,19 @@ public record Sampler(long minWarmupMillis, long maxWarmupMillis, long sampleMil
 
     /** Warm-up alone (as a JMH fork's setup does before JMH's own iterations). */
     public WarmUp warmUp(Runnable call) {
-        long start = System.nanoTime(), minEnd = start + minWarmupMillis * 1_000_000L,
+        return warmUp(call, System::nanoTime);
+    }
+
+    /** Warm-up on the clock {@code nanos} (a test's own clock makes the decision deterministic). */
+    WarmUp warmUp(Runnable call, java.util.function.LongSupplier nanos) {
+        long start = nanos.getAsLong(), minEnd = start + minWarmupMillis * 1_000_000L,
                 maxEnd = start + maxWarmupMillis * 1_000_000L;
         List<Double> perCall = new ArrayList<>();
         long batch = 1;
         while (true) {
-            long t0 = System.nanoTime();
+            long t0 = nanos.getAsLong();
             for (long i = 0; i < batch; i++) call.run();
-            long t1 = System.nanoTime();
+            long t1 = nanos.getAsLong();
             double millis = (t1 - t0) / 1e6 / batch;
             perCall.add(millis);
             batch = batchFor(millis);
@@ -81,21 +86,26 @@ public record Sampler(long minWarmupMillis, long maxWarmupMillis, long sampleMil
     }
 
     public Result measure(Workload w) {
-        WarmUp warm = warmUp(w::call);
+        return measure(w, System::nanoTime);
+    }
+
+    /** {@link #measure(Workload)} on the clock {@code nanos}. */
+    Result measure(Workload w, java.util.function.LongSupplier nanos) {
+        WarmUp warm = warmUp(w::call, nanos);
         String warmFailure = w.afterWarmUp();
         if (warmFailure != null) {
             return new Result(new Interval(Double.NaN, Double.NaN, Double.NaN, 0, 0, warmFailure), warm, warmFailure);
         }
         long batch = batchFor(warm.lastPerCallMillis());
-        long end = System.nanoTime() + maxMeasureMillis * 1_000_000L;
+        long end = nanos.getAsLong() + maxMeasureMillis * 1_000_000L;
         List<Double> samples = new ArrayList<>();
         String integrity = null;
         Interval interval;
         while (true) {
             w.beforeSample();
-            long t0 = System.nanoTime();
+            long t0 = nanos.getAsLong();
             for (long i = 0; i < batch; i++) w.call();
-            long t1 = System.nanoTime();
+            long t1 = nanos.getAsLong();
             samples.add((t1 - t0) / 1e6 / batch);
             if (integrity == null) integrity = w.afterSample();
             interval = Intervals.of(samples);

@@ -23,12 +23,13 @@ class SamplerTest {
 
     @Test
     void aWarmUpThatNeverSettlesMakesTheFigureUnreliable() {
-        // each call is faster than the last, as a kernel the JIT keeps improving would be
-        long[] spin = {2_000_000};
+        // each call is faster than the last, as a kernel the JIT keeps improving would be; on a clock of the
+        // test's own, so a loaded machine cannot make the falling timing look settled
+        long[] spin = {2_000_000}, now = {0};
         Sampler.Result r = new Sampler(0, 30, 1, 6, 6, 100).measure(() -> {
             spin[0] = spin[0] * 97 / 100;     // 9% faster every three rounds
-            for (long t = System.nanoTime(); System.nanoTime() - t < spin[0]; ) Thread.onSpinWait();
-        });
+            now[0] += spin[0];
+        }, () -> now[0]);
         assertFalse(r.warmUp().settled());
         assertTrue(r.perCall().unreliable().startsWith("warm-up did not settle"), r.perCall().unreliable());
     }
