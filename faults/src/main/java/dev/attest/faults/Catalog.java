@@ -16,6 +16,7 @@ public final class Catalog {
         all.addAll(PrecisionMutants.catalog());
         all.addAll(PagedMutants.catalog());
         all.addAll(PackedMutants.catalog());
+        all.addAll(AuxiliaryMutants.catalog());
         all.addAll(LinearMutants.catalog());
         return List.copyOf(all);
     }

@@ -69,4 +69,23 @@ public final class Oracle {
     public static <T> OracleResult layer(LayerProblem p, Arithmetic<T> arithmetic, KernelRoundings roundings) {
         return new Reference<>(arithmetic, roundings).layer(p).toResult(arithmetic::toDouble);
     }
+
+    /** The per-row log-sum-exp (B, Hq, Sq) in double-double ({@link dev.attest.reference.AuxiliaryOutputs}). */
+    public static OracleResult logSumExp(AttentionProblem p) {
+        return logSumExp(p, DoubleDoubleArithmetic.INSTANCE);
+    }
+
+    public static <T> OracleResult logSumExp(AttentionProblem p, Arithmetic<T> arithmetic) {
+        return new Reference<>(arithmetic).logSumExp(p);
+    }
+
+    /** The scores at {@code stage} (B, Hq, Sq, Skv) in double-double (ONNX qk_matmul_output). */
+    public static OracleResult scores(AttentionProblem p, dev.attest.reference.ScoreStage stage) {
+        return scores(p, stage, DoubleDoubleArithmetic.INSTANCE);
+    }
+
+    public static <T> OracleResult scores(AttentionProblem p, dev.attest.reference.ScoreStage stage,
+                                          Arithmetic<T> arithmetic) {
+        return new Reference<>(arithmetic).scores(p, stage);
+    }
 }

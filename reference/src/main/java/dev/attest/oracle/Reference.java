@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
+import dev.attest.reference.ScoreStage;
 import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerSpec;
 import dev.attest.reference.LayerWeights;
@@ -60,8 +61,7 @@ final class Reference<T> {
 
     Grid<T> attention(AttentionSpec spec, MaskView mask, Grid<T> q, Grid<T> k, Grid<T> v) {
         Grid<T> out = new Grid<>(spec.batch(), spec.qHeads(), spec.qLength(), spec.vHeadDim());
-        T scale = spec.scale().isPresent() ? ar.of(spec.scale().getAsDouble())
-                : ar.divide(ar.of(1), ar.sqrt(ar.of(spec.qkHeadDim())));                      // (1)
+        T scale = scale(spec);                                                             // (1)
         T cap = spec.softcap() != 0 ? ar.of(spec.softcap()) : null;
         for (int b = 0; b < spec.batch(); b++) {
             for (int h = 0; h < spec.qHeads(); h++) {
@@ -85,12 +85,10 @@ final class Reference<T> {
         }
         // logits over visible keys only
         List<T> logits = new ArrayList<>(keys.size());
-        boolean finite = Grid.finite(qi);
+        boolean finite = true;
         for (int j : keys) {
-            List<T> kj = k.row(b, kvh, j);
-            if (!finite || !Grid.finite(kj)) { finite = false; break; }
-            T s = ar.multiply(ar.dot(qi, kj), scale);                                      // (1) s = (q.k) * scale
-            if (cap != null) s = ar.multiply(cap, ar.tanh(ar.divide(s, cap)));            // (2) softcap
+            T s = finite ? logit(qi, k.row(b, kvh, j), scale, cap) : null;               // (1) (q.k) * scale, (2) softcap
+            if (s == null) { finite = false; break; }
             if (mask.hasBias()) s = ar.add(s, ar.of(mask.bias(b, h, i, j)));             // (3) additive mask
             if (!ar.isFinite(s)) { finite = false; break; }
             logits.add(s);
@@ -142,6 +140,114 @@ final class Reference<T> {
         List<T> p = new ArrayList<>(e.size());
         for (T x : e) p.add(ar.divide(x, z));
         return p;
+    }
+
+    // ---- auxiliary outputs (AuxiliaryOutputs) ----------------------------------------------------------------------
+
+    /**
+     * Per row, {@code ln sum_j exp(s_j)} over the keys it sees, s_j as the softmax reads them (scaled, softcapped,
+     * biased): shape (B, Hq, Sq); -inf for a row that sees no key, NaN where an attended input is not finite.
+     */
+    OracleResult logSumExp(AttentionProblem problem) {
+        AttentionSpec spec = problem.spec();
+        double[] out = new double[spec.batch() * spec.qHeads() * spec.qLength()];
+        forEachRow(problem, (at, keys, logits) -> {
+            if (keys.isEmpty()) out[at] = Double.NEGATIVE_INFINITY;
+            else if (logits == null) out[at] = Double.NaN;
+            else {
+                T max = logits.get(0);
+                for (T s : logits) max = ar.max(max, s);
+                List<T> e = new ArrayList<>(logits.size());
+                for (T s : logits) e.add(ar.exp(ar.subtract(s, max)));
+                out[at] = ar.toDouble(ar.add(max, ar.log(ar.sum(e))));
+            }
+        });
+        return new OracleResult(new int[]{spec.batch(), spec.qHeads(), spec.qLength()}, out);
+    }
+
+    /** The scores at {@code stage} ({@link ScoreStage}), shape (B, Hq, Sq, Skv). */
+    OracleResult scores(AttentionProblem problem, ScoreStage stage) {
+        AttentionSpec spec = problem.spec();
+        int skv = spec.kvLength();
+        double[] out = new double[spec.batch() * spec.qHeads() * spec.qLength() * skv];
+        MaskView mask = problem.maskView();
+        Grid<T> q = Grid.of(problem.query(), ar), k = Grid.of(problem.key(), ar);
+        T scale = scale(spec), cap = spec.softcap() != 0 ? ar.of(spec.softcap()) : null;
+        if (stage == ScoreStage.PROBABILITIES) {
+            forEachRow(problem, (at, keys, logits) -> {
+                if (keys.isEmpty()) return;                               // all zero
+                List<T> p = logits == null ? null : softmax(logits);
+                for (int n = 0; n < keys.size(); n++) {
+                    out[at * skv + keys.get(n)] = p == null ? Double.NaN : ar.toDouble(p.get(n));
+                }
+            });
+            return new OracleResult(new int[]{spec.batch(), spec.qHeads(), spec.qLength(), skv}, out);
+        }
+        int at = 0;
+        for (int b = 0; b < spec.batch(); b++) {
+            for (int h = 0; h < spec.qHeads(); h++) {
+                for (int i = 0; i < spec.qLength(); i++, at++) {
+                    for (int j = 0; j < skv; j++) {
+                        boolean visible = mask.visible(b, h, i, j);
+                        if (stage == ScoreStage.BIASED && !visible) {
+                            out[at * skv + j] = Double.NEGATIVE_INFINITY;
+                            continue;
+                        }
+                        T s = logit(q.row(b, h, i), k.row(b, spec.kvHeadOf(h), j), scale,
+                                stage == ScoreStage.LOGITS ? null : cap);
+                        if (s != null && stage == ScoreStage.BIASED && mask.hasBias()) {
+                            s = ar.add(s, ar.of(mask.bias(b, h, i, j)));
+                        }
+                        out[at * skv + j] = s == null || !ar.isFinite(s) ? Double.NaN : ar.toDouble(s);
+                    }
+                }
+            }
+        }
+        return new OracleResult(new int[]{spec.batch(), spec.qHeads(), spec.qLength(), skv}, out);
+    }
+
+    /** A row's visible keys and their logits as the softmax reads them ({@code null} when one is not finite). */
+    private interface RowLogits<T> {
+        void accept(int flatRow, List<Integer> keys, List<T> logits);
+    }
+
+    private void forEachRow(AttentionProblem problem, RowLogits<T> each) {
+        AttentionSpec spec = problem.spec();
+        MaskView mask = problem.maskView();
+        Grid<T> q = Grid.of(problem.query(), ar), k = Grid.of(problem.key(), ar);
+        T scale = scale(spec), cap = spec.softcap() != 0 ? ar.of(spec.softcap()) : null;
+        int at = 0;
+        for (int b = 0; b < spec.batch(); b++) {
+            for (int h = 0; h < spec.qHeads(); h++) {
+                for (int i = 0; i < spec.qLength(); i++, at++) {
+                    List<Integer> keys = new ArrayList<>();
+                    for (int j = 0; j < spec.kvLength(); j++) if (mask.visible(b, h, i, j)) keys.add(j);
+                    List<T> logits = new ArrayList<>(keys.size());
+                    for (int j : keys) {
+                        T s = logit(q.row(b, h, i), k.row(b, spec.kvHeadOf(h), j), scale, cap);
+                        if (s != null && mask.hasBias()) s = ar.add(s, ar.of(mask.bias(b, h, i, j)));
+                        if (s == null || !ar.isFinite(s)) {
+                            logits = null;
+                            break;
+                        }
+                        logits.add(s);
+                    }
+                    each.accept(at, keys, logits);
+                }
+            }
+        }
+    }
+
+    /** {@code (q . k) * scale}, softcapped when {@code cap} is given; {@code null} when an input is not finite. */
+    private T logit(List<T> qi, List<T> kj, T scale, T cap) {
+        if (!Grid.finite(qi) || !Grid.finite(kj)) return null;
+        T s = ar.multiply(ar.dot(qi, kj), scale);
+        return cap == null ? s : ar.multiply(cap, ar.tanh(ar.divide(s, cap)));
+    }
+
+    private T scale(AttentionSpec spec) {
+        return spec.scale().isPresent() ? ar.of(spec.scale().getAsDouble())
+                : ar.divide(ar.of(1), ar.sqrt(ar.of(spec.qkHeadDim())));
     }
 
     // ---- the multi-head layer ----------------------------------------------------------------------------------

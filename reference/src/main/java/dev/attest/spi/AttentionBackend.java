@@ -83,6 +83,19 @@ public interface AttentionBackend {
         problem.runEach((b, alone, rows) -> layer(alone, rows), out);
     }
 
+    /**
+     * Core attention that also returns {@code aux} (the log-sum-exp, the scores at a stage; features
+     * {@link Feature#LOG_SUM_EXP}, {@link Feature#ATTENTION_SCORES}). The default takes only an empty {@code aux}.
+     */
+    default void attention(AttentionProblem problem, Tensor out, dev.attest.reference.AuxiliaryOutputs aux) {
+        if (aux != null && !aux.isEmpty()) {
+            capabilities().requireAll(name(), Feature.requiredBy(problem, out, aux));
+            throw new IllegalStateException("backend " + name() + " declares " + Feature.requiredBy(problem, out, aux)
+                    + " but does not implement attention(problem, out, aux)");
+        }
+        attention(problem, out);
+    }
+
     /** The multi-head layer: writes {@code out} with shape (B, Sq, dOut). */
     default void layer(LayerProblem problem, Tensor out) {
         capabilities().requireLayer(name(), problem);

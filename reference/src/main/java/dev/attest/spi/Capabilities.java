@@ -41,6 +41,13 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
         return new Capabilities(EnumSet.allOf(Feature.class), precision);
     }
 
+    /** The same, without {@code dropped} (a wrapper that cannot promise them). */
+    public Capabilities without(Feature... dropped) {
+        Set<Feature> kept = EnumSet.copyOf(features.isEmpty() ? EnumSet.noneOf(Feature.class) : features);
+        kept.removeAll(java.util.List.of(dropped));
+        return new Capabilities(kept, precision, types);
+    }
+
     /** The same features and precision, taking {@code newTypes}. */
     public Capabilities withTypes(Set<TensorTypes> newTypes) {
         return new Capabilities(features, precision, newTypes);

@@ -44,6 +44,27 @@ public abstract class CheckedBackend implements AttentionBackend {
     }
 
     @Override
+    public final void attention(AttentionProblem problem, Tensor out, dev.attest.reference.AuxiliaryOutputs aux) {
+        if (aux == null || aux.isEmpty()) {
+            attention(problem, out);
+            return;
+        }
+        capabilities.requireAll(name, Feature.requiredBy(problem, out, aux));
+        capabilities.require(name, problem, out);
+        problem.requireOutput(out);
+        aux.requireMatches(problem.spec());
+        computeAttention(problem, out, aux);
+    }
+
+    /**
+     * Core attention with auxiliary outputs, on a checked problem; LOG_SUM_EXP or ATTENTION_SCORES backends
+     * override (one pass that writes both, as a kernel returns its softmax_lse).
+     */
+    protected void computeAttention(AttentionProblem problem, Tensor out, dev.attest.reference.AuxiliaryOutputs aux) {
+        throw new IllegalStateException("backend " + name + " declares auxiliary outputs but does not compute them");
+    }
+
+    @Override
     public final void pagedAttention(dev.attest.reference.paged.PagedProblem problem, Tensor out) {
         capabilities.requirePaged(name, problem, out);
         problem.requireOutput(out);

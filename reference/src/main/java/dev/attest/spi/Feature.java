@@ -88,7 +88,14 @@ public enum Feature {
      * Chunks carrying a boolean or additive mask over absolute key positions (ONNX {@code attn_mask} with past);
      * the mask's kind also needs BOOLEAN_MASK or ADDITIVE_MASK.
      */
-    KV_CACHE_MASK;
+    KV_CACHE_MASK,
+    /**
+     * The per-row log-sum-exp of the logits beside the output ({@link dev.attest.reference.AuxiliaryOutputs}:
+     * FlashAttention's softmax_lse, what a split-KV decode combines).
+     */
+    LOG_SUM_EXP,
+    /** The attention scores at any ONNX qk_matmul_output stage ({@link dev.attest.reference.ScoreStage}). */
+    ATTENTION_SCORES;
 
     /** Features a KV cache of {@code spec} uses: KV_CACHE, the ring, and whatever its core or layer uses. */
     public static Set<Feature> requiredBy(dev.attest.reference.cache.CacheSpec spec) {
@@ -112,6 +119,15 @@ public enum Feature {
         if (chunk.uneven()) features.add(KV_CACHE_UNEVEN_CHUNKS);
         if (chunk.mask() != null) features.add(KV_CACHE_MASK);
         addMask(features, chunk.mask());
+        return features;
+    }
+
+    /** Features a core attention call returning {@code aux} uses: the call's, LOG_SUM_EXP, ATTENTION_SCORES. */
+    public static Set<Feature> requiredBy(AttentionProblem problem, Tensor out,
+                                          dev.attest.reference.AuxiliaryOutputs aux) {
+        Set<Feature> features = requiredBy(problem, out);
+        if (aux != null && aux.logSumExp() != null) features.add(LOG_SUM_EXP);
+        if (aux != null && aux.scores() != null) features.add(ATTENTION_SCORES);
         return features;
     }
 

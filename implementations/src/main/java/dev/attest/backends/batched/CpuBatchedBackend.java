@@ -48,6 +48,12 @@ public final class CpuBatchedBackend extends CheckedBackend {
     }
 
     @Override
+    protected void computeAttention(AttentionProblem problem, Tensor out, dev.attest.reference.AuxiliaryOutputs aux) {
+        computeAttention(problem, out);
+        dev.attest.backends.kernels.AuxiliaryRows.write(problem, aux);
+    }
+
+    @Override
     protected void computeAttention(AttentionProblem problem, Tensor out) {
         attend(problem, out);
     }

@@ -28,10 +28,11 @@ public final class CpuNaiveBackend extends CheckedBackend {
     private static final Capabilities CAPABILITIES = Capabilities.everything(Precision.FP32)
             .withTypes(new java.util.LinkedHashSet<>(dev.attest.spi.TensorTypes.COMMON));
     /**
-     * Every feature on fp32 tensors only: what a planted bug built on this backend declares when its code reads
-     * {@link Tensor#data()} (an fp32 array) directly.
+     * Every feature but the auxiliary outputs, on fp32 tensors only: what a planted bug built on this backend
+     * declares when its code reads {@link Tensor#data()} (an fp32 array) directly and returns only the output.
      */
-    public static final Capabilities FP32_CAPABILITIES = Capabilities.everything(Precision.FP32);
+    public static final Capabilities FP32_CAPABILITIES = Capabilities.everything(Precision.FP32)
+            .without(dev.attest.spi.Feature.LOG_SUM_EXP, dev.attest.spi.Feature.ATTENTION_SCORES);
 
     /**
      * The full backend: every feature of the contract, in every common combination of element types, accumulating
@@ -53,6 +54,12 @@ public final class CpuNaiveBackend extends CheckedBackend {
     @Override
     protected void computeAttention(AttentionProblem problem, Tensor out) {
         attend(problem, out);
+    }
+
+    @Override
+    protected void computeAttention(AttentionProblem problem, Tensor out, dev.attest.reference.AuxiliaryOutputs aux) {
+        attend(problem, out);
+        dev.attest.backends.kernels.AuxiliaryRows.write(problem, aux);
     }
 
     /**

@@ -88,6 +88,17 @@ public final class CpuTiledBackend extends CheckedBackend {
     }
 
     /**
+     * The log-sum-exp comes out of the tiles' online softmax ({@code m + ln l} of each row, the running max and sum
+     * the output is divided by); the scores, a full Sq x Skv matrix the tiles never hold, from a plain pass.
+     */
+    @Override
+    protected void computeAttention(AttentionProblem problem, Tensor out, dev.attest.reference.AuxiliaryOutputs aux) {
+        int tilesKv = ceilDiv(problem.spec().kvLength(), BC);
+        attend(problem, out, (pk, b, g) -> pk.pack(problem, b, g, tilesKv), aux.logSumExp());
+        if (aux.scores() != null) dev.attest.backends.kernels.AuxiliaryRows.write(problem, aux, false, true);
+    }
+
+    /**
      * A decode step is a single query row, where tiling buys nothing: {@link TiledDecodeCache} streams the cache
      * once in its own element type, widening L1-sized blocks (prefill chunks are what the tiled kernel is for).
      */
@@ -120,12 +131,18 @@ public final class CpuTiledBackend extends CheckedBackend {
         AttentionProblem shell = new AttentionProblem(spec, problem.query(), noKeys, noValues, problem.mask(),
                 problem.kv().lengths());
         int tilesKv = ceilDiv(spec.kvLength(), BC);
-        attend(shell, out, (pk, b, g) -> pk.packPaged(problem.kv(), b, g, tilesKv, spec.kvHeads()));
+        attend(shell, out, (pk, b, g) -> pk.packPaged(problem.kv(), b, g, tilesKv, spec.kvHeads()), null);
+    }
+
+    /** Each sequence of a packed batch in place: its tiles are packed from strided views, its rows written directly. */
+    @Override
+    protected void computePackedAttention(dev.attest.reference.packed.PackedProblem problem, Tensor out) {
+        problem.runEachInPlace((b, alone, rows) -> attend(alone, rows), out);
     }
 
     private void attend(AttentionProblem problem, Tensor out) {
         int tilesKv = ceilDiv(problem.spec().kvLength(), BC);
-        attend(problem, out, (pk, b, g) -> pk.pack(problem, b, g, tilesKv));
+        attend(problem, out, (pk, b, g) -> pk.pack(problem, b, g, tilesKv), null);
     }
 
     /** Fills the packed tiles of (batch b, kv head g). */
@@ -133,7 +150,8 @@ public final class CpuTiledBackend extends CheckedBackend {
         void pack(Packed packed, int b, int g);
     }
 
-    private void attend(AttentionProblem problem, Tensor out, Packer packer) {
+    /** Attention into {@code out}, and each row's log-sum-exp into {@code lse} (B, Hq, Sq) unless it is null. */
+    private void attend(AttentionProblem problem, Tensor out, Packer packer, Tensor lse) {
         AttentionSpec spec = problem.spec();
         int batch = spec.batch(), hq = spec.qHeads(), hkv = spec.kvHeads();
         int tilesQ = ceilDiv(spec.qLength(), BR), tilesKv = ceilDiv(spec.kvLength(), BC);
@@ -144,7 +162,7 @@ public final class CpuTiledBackend extends CheckedBackend {
         try {
             Packed pk = packed;
             forEach(batch * hkv, work, bg -> packer.pack(pk, bg / hkv, bg % hkv));
-            Rows rows = new Rows(problem, out, pk, tilesKv);
+            Rows rows = new Rows(problem, out, lse, pk, tilesKv);
             int tasks = batch * hq * tilesQ;
             // heaviest first under causal masks: late query tiles see the most keys
             forEach(tasks, work, t -> {
@@ -280,7 +298,7 @@ public final class CpuTiledBackend extends CheckedBackend {
     private static final class Rows {
         final AttentionProblem problem;
         final AttentionSpec spec;
-        final Tensor out;
+        final Tensor out, lse;
         final Packed packed;
         final int tilesKv;
         final int[] offsets;                     // per sequence: a per-sequence alignment differs between them
@@ -288,10 +306,11 @@ public final class CpuTiledBackend extends CheckedBackend {
         final boolean dataMask, hasBias;
         final float scale, cap;
 
-        Rows(AttentionProblem problem, Tensor out, Packed packed, int tilesKv) {
+        Rows(AttentionProblem problem, Tensor out, Tensor lse, Packed packed, int tilesKv) {
             this.problem = problem;
             this.spec = problem.spec();
             this.out = out;
+            this.lse = lse;
             this.packed = packed;
             this.tilesKv = tilesKv;
             this.offsets = new int[spec.batch()];
@@ -393,6 +412,8 @@ public final class CpuTiledBackend extends CheckedBackend {
             for (int r = 0; r < rows; r++) {
                 int oRow = out.index(b, h, i0 + r, 0);       // &out[b][h][i][0]
                 float lr = TileKernels.rowSum(l, r);
+                // m is the row's largest logit, l its sum of exp(logit - m): ln sum exp = m + ln l
+                if (lse != null) lse.set(lr == 0f ? Float.NEGATIVE_INFINITY : m[r] + (float) Math.log(lr), b, h, i0 + r);
                 if (lr == 0f) Arrays.fill(o, r * dv, (r + 1) * dv, 0f);
                 if (direct && lr != 0f) {
                     TileKernels.divide(o, r * dv, out.data(), oRow, dv, lr);

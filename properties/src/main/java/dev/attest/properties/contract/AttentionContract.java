@@ -589,6 +589,93 @@ public abstract class AttentionContract {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // S12 Auxiliary outputs (AuxiliaryChecks)
+
+    /**
+     * The per-row log-sum-exp (FlashAttention's softmax_lse: ln of the softmax's denominator over the logits it
+     * reads, scaled, softcapped and biased) agrees with the oracle's within the tolerance model, is -inf exactly for
+     * a row that sees no key, and comes with the same output as a call without it.
+     * If this fails, check: the LSE in base 2 (a kernel's exp2 trick not converted back); the running max left out
+     * (ln l alone); the scale applied after the max.
+     */
+    @Test
+    public void required_S12_the_log_sum_exp_agrees_with_the_oracle() {
+        requireFeatures(LOG_SUM_EXP);
+        property(Clause.S12, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            dev.attest.reference.AuxiliaryOutputs aux = dev.attest.reference.AuxiliaryOutputs.allocate(p.spec(), true,
+                    null);
+            Tensor out = runWithAuxiliary(p, c, aux);
+            AuxiliaryChecks.requireLogSumExp(p, aux.logSumExp(), precision(), OUTPUT_K);
+            Expectation.attention(p, precision(), OUTPUT_K).check(out);
+        });
+    }
+
+    /**
+     * Two halves of the keys (split at any point, the mask made explicit and cut with them) run separately and
+     * combined through their log-sum-exp, as a split-KV decode combines them, give the output over all the keys:
+     * within twice the tolerance model of one pass (each half brings its own rounding and error, weighted to 1).
+     * If this fails, check: an LSE in another base or offset than the output's softmax; a half without visible keys
+     * given a finite LSE.
+     */
+    @Test
+    public void required_S12_two_halves_of_the_keys_combined_through_their_log_sum_exp_equal_the_whole() {
+        requireFeatures(LOG_SUM_EXP);
+        boolean masks = capabilities().supports(BOOLEAN_MASK) && capabilities().supports(ADDITIVE_MASK);
+        AttentionCases drawn = withoutFp8(masks ? cases() : cases().masks(MaskKind.NONE).without(CAUSAL,
+                SLIDING_WINDOW, KEY_PADDING));
+        property(Clause.S12, drawn.finishing(c -> c.kvLength() >= 2 ? c : c.withDims(c.batch(), c.qHeads(),
+                c.kvHeads(), c.qLength(), 2, c.qkHeadDim(), c.vHeadDim())), c -> {
+            AttentionProblem whole = c.materialize();
+            AttentionProblem explicit = masks ? Problems.withExplicitMask(whole) : whole;
+            int skv = whole.spec().kvLength(), split = 1 + (int) Math.floorMod(c.dataSeed() >>> 3, skv - 1);
+            AttentionProblem first = AuxiliaryChecks.keys(explicit, 0, split);
+            AttentionProblem second = AuxiliaryChecks.keys(explicit, split, skv);
+            dev.attest.reference.AuxiliaryOutputs a1 = dev.attest.reference.AuxiliaryOutputs.allocate(first.spec(),
+                    true, null), a2 = dev.attest.reference.AuxiliaryOutputs.allocate(second.spec(), true, null);
+            Tensor o1 = runWithAuxiliary(first, c, a1), o2 = runWithAuxiliary(second, c, a2);
+            Tensor combined = AuxiliaryChecks.combine(o1, a1.logSumExp(), o2, a2.logSumExp(),
+                    Tensor.zeros(c.types().output(), whole.spec().batch(), whole.spec().qHeads(),
+                            whole.spec().qLength(), whole.spec().vHeadDim()));
+            Cases.footnote("split", "keys [0, " + split + ") and [" + split + ", " + skv + ")");
+            Expectation.attention(whole, explicit, precision(), 2 * OUTPUT_K).check(combined);
+        });
+    }
+
+    /**
+     * The attention scores at each ONNX qk_matmul_output stage (0 logits, 1 softcapped, 2 biased with -inf where a
+     * key is hidden, 3 probabilities with 0 where hidden) agree with the oracle's within the tolerance model, their
+     * infinities and hidden zeros exact.
+     * If this fails, check: softcap applied after the mask (mode 2 then holds -softcap where it must hold -inf);
+     * mode 3 taken before the fully-masked-row guard (NaN or 1/n instead of 0).
+     */
+    @Test
+    public void required_S12_attention_scores_at_each_onnx_stage_agree_with_the_oracle() {
+        requireFeatures(ATTENTION_SCORES);
+        property(Clause.S12, cases(), c -> {
+            AttentionProblem p = c.materialize();
+            dev.attest.reference.ScoreStage stage = dev.attest.reference.ScoreStage.values()[
+                    (int) Math.floorMod(c.dataSeed() >>> 11, 4)];
+            dev.attest.reference.AuxiliaryOutputs aux = dev.attest.reference.AuxiliaryOutputs.allocate(p.spec(), false,
+                    stage);
+            Cases.footnote("stage", stage + " (qk_matmul_output_mode " + stage.onnxMode() + ")");
+            runWithAuxiliary(p, c, aux);
+            AuxiliaryChecks.requireScores(p, stage, aux.scores(), precision(), OUTPUT_K);
+        });
+    }
+
+    /** Runs core attention returning {@code aux} into a NaN-filled output in the case's layout and type. */
+    protected Tensor runWithAuxiliary(AttentionProblem problem, AttentionCase c,
+                                      dev.attest.reference.AuxiliaryOutputs aux) {
+        Tensor out = c.outputLayout().allocate(c.types().output(), problem.spec().batch(), problem.spec().qHeads(),
+                problem.spec().qLength(), problem.spec().vHeadDim()).fill(Float.NaN);
+        Declared.require(backend(), Feature.requiredBy(problem, out, aux), problem);
+        noteGiven(problem, out);
+        declaredIsNotRefused(problem, () -> backend().attention(problem, out, aux));
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // S5 Fully masked rows and NaN
 
     /**
@@ -827,8 +914,9 @@ public abstract class AttentionContract {
                 AttentionProblem p = core.materialize();
                 Tensor target = p.allocateOutput(core.outputLayout()).fill(Float.intBitsToFloat(CANARY_BITS));
                 out = target;
-                call = () -> backend().attention(p, target);
-                if (!caps.features().containsAll(Feature.requiredBy(p, target)) && declared) continue;
+                dev.attest.reference.AuxiliaryOutputs aux = FeatureSamples.auxiliary(feature, p.spec());
+                call = () -> backend().attention(p, target, aux);
+                if (!caps.features().containsAll(Feature.requiredBy(p, target, aux)) && declared) continue;
             } else {
                 LayerCase layer = FeatureSamples.layer(feature);
                 LayerProblem p = layer.materialize();

@@ -28,7 +28,11 @@ public enum Clause {
             + " own never reach its output"),
     S11("Packed variable-length batches", "sequences stored one after another with cu_seqlens offsets mean each"
             + " sequence run alone, its causal alignment resolved for its own lengths; a sequence without keys has"
-            + " zero rows");
+            + " zero rows"),
+    S12("Auxiliary outputs", "the per-row log-sum-exp of the logits the softmax reads (-inf for a row that sees no"
+            + " key) and the scores at each ONNX qk_matmul_output stage (logits, softcapped, biased with -inf where"
+            + " hidden, probabilities with 0 where hidden) are the oracle's; outputs over disjoint key sets combine"
+            + " through their log-sum-exp into the output over their union");
 
     private final String title;
     private final String text;

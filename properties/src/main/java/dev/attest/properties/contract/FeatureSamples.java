@@ -35,9 +35,21 @@ final class FeatureSamples {
                     .withOptions(none, 0, true, Alignment.perSequence(1, 0), null);
             case SLIDING_WINDOW -> base.withOptions(none, 0, false, Alignment.TOP_LEFT, new Window(1, 0));
             case STRIDED_LAYOUT -> base.withData(Layout.BSHD, Layout.BSHD, Values.NORMAL, 7);
+            // asked for through an AuxiliaryOutputs beside the plain problem (auxiliary(feature))
+            case LOG_SUM_EXP, ATTENTION_SCORES -> base;
             // element types have a property of their own (S8, element types), which asks each combination
             case LAYER, PROJECTION_BIAS, CROSS_ATTENTION, ROTARY, LORA, KV_CACHE, KV_CACHE_RING, KV_CACHE_NONCAUSAL,
                  KV_CACHE_UNEVEN_CHUNKS, KV_CACHE_MASK, LOW_PRECISION, PAGED_KV, PACKED_VARLEN -> null;
+        };
+    }
+
+    /** The auxiliary outputs that ask for {@code feature} of {@code problem}, or {@code null} for other features. */
+    static dev.attest.reference.AuxiliaryOutputs auxiliary(Feature feature, dev.attest.reference.AttentionSpec spec) {
+        return switch (feature) {
+            case LOG_SUM_EXP -> dev.attest.reference.AuxiliaryOutputs.allocate(spec, true, null);
+            case ATTENTION_SCORES -> dev.attest.reference.AuxiliaryOutputs.allocate(spec, false,
+                    dev.attest.reference.ScoreStage.PROBABILITIES);
+            default -> null;
         };
     }
 

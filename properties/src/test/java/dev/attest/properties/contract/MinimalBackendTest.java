@@ -162,6 +162,9 @@ class MinimalBackendTest {
             needs("required_S10_block_ids_past_2_to_the_31_pool_elements_are_read_exactly", PAGED_KV, KEY_PADDING),
             needs("required_S10_a_paged_cache_equals_the_contiguous_one", PAGED_KV, KV_CACHE, CAUSAL),
             needs("required_S11_a_packed_batch_equals_each_sequence_run_alone", PACKED_VARLEN),
+            needs("required_S12_the_log_sum_exp_agrees_with_the_oracle", LOG_SUM_EXP),
+            needs("required_S12_two_halves_of_the_keys_combined_through_their_log_sum_exp_equal_the_whole", LOG_SUM_EXP),
+            needs("required_S12_attention_scores_at_each_onnx_stage_agree_with_the_oracle", ATTENTION_SCORES),
             needs("required_S11_a_packed_layer_batch_equals_each_sequence_run_alone", PACKED_VARLEN, LAYER));
 
     private static Map.Entry<String, Predicate<Set<Feature>>> needs(String property, Feature... features) {

@@ -99,12 +99,35 @@ public record PackedProblem(AttentionSpec spec, Tensor query, Tensor key, Tensor
      * null when it has no queries or no keys (nothing to compute: no rows, or zero rows).
      */
     public AttentionProblem sequence(int b) {
+        AttentionProblem view = sequenceView(b);
+        return view == null ? null : new AttentionProblem(view.spec(), view.query().copy(), view.key().copy(),
+                view.value().copy());
+    }
+
+    /** {@link #sequence(int)} as views into the packed tensors (strided (1, H, S, D), nothing copied). */
+    public AttentionProblem sequenceView(int b) {
         int sq = queryLength(b), sk = keyLength(b);
         if (sq == 0 || sk == 0) return null;
         Alignment own = CuSeqlens.resolved(spec.alignment(), b, sq, sk);
         AttentionSpec one = spec.toBuilder().batch(1).lengths(sq, sk).masking(spec.causal(), own, spec.window()).build();
-        return new AttentionProblem(one, dense(query, queryOffsets[b], sq), dense(key, keyOffsets[b], sk),
-                dense(value, keyOffsets[b], sk));
+        return new AttentionProblem(one, rowsView(query, queryOffsets[b], sq), rowsView(key, keyOffsets[b], sk),
+                rowsView(value, keyOffsets[b], sk));
+    }
+
+    /**
+     * Runs {@code attention} on each sequence in place: its problem as views ({@link #sequenceView}), its output as
+     * the view of its rows of {@code out}, strided (1, Hq, Sq_b, Dv); rows of a sequence without keys zeroed here.
+     * For a backend whose kernels take strided tensors: no copy of the batch is made.
+     */
+    public void runEachInPlace(SequenceAttention attention, Tensor out) {
+        for (int b = 0; b < spec.batch(); b++) {
+            int sq = queryLength(b);
+            if (sq == 0) continue;
+            Tensor rows = rowsView(out, queryOffsets[b], sq);
+            AttentionProblem alone = sequenceView(b);
+            if (alone == null) rows.fill(0f);
+            else attention.run(b, alone, rows);
+        }
     }
 
     /**
@@ -125,11 +148,7 @@ public record PackedProblem(AttentionSpec spec, Tensor query, Tensor key, Tensor
             }
             Tensor rows = Tensor.zeros(out.type(), 1, spec.qHeads(), sq, spec.vHeadDim());
             attention.run(b, alone, rows);
-            for (int i = 0; i < sq; i++) {
-                for (int h = 0; h < spec.qHeads(); h++) {
-                    for (int d = 0; d < spec.vHeadDim(); d++) out.setBits(rows.bits(0, h, i, d), from + i, h, d);
-                }
-            }
+            rowsView(out, from, sq).copyFrom(rows);     // the same type: every value, and so its bits, kept
         }
     }
 
@@ -139,16 +158,10 @@ public record PackedProblem(AttentionSpec spec, Tensor query, Tensor key, Tensor
         void run(int b, AttentionProblem alone, Tensor rows);
     }
 
-    /** Rows [from, from + n) of a packed (total, H, D) tensor as a dense (1, H, n, D) copy, stored bits as is. */
-    static Tensor dense(Tensor packed, int from, int n) {
-        int heads = packed.dim(1), dim = packed.dim(2);
-        Tensor out = Tensor.zeros(packed.type(), 1, heads, n, dim);
-        for (int i = 0; i < n; i++) {
-            for (int h = 0; h < heads; h++) {
-                for (int d = 0; d < dim; d++) out.setBits(packed.bits(from + i, h, d), 0, h, i, d);
-            }
-        }
-        return out;
+    /** Rows [from, from + n) of a packed (total, H, D) tensor seen as (1, H, n, D), no copy. */
+    static Tensor rowsView(Tensor packed, int from, int n) {
+        return packed.view(packed.index(from, 0, 0), new int[]{1, packed.dim(1), n, packed.dim(2)},
+                new int[]{0, packed.stride(1), packed.stride(0), packed.stride(2)});
     }
 
     @Override

@@ -265,7 +265,7 @@ final class OnnxGoldenConverter {
     }
 
     /** The one node of a node test's model, with its opset. */
-    private record Node(String opType, String domain, List<String> inputs, List<String> outputs,
+    record Node(String opType, String domain, List<String> inputs, List<String> outputs,
                         Map<String, Double> attributes, long opset) {
         static Node of(byte[] model) throws NotExpressible {
             byte[] graph = null;
@@ -313,7 +313,7 @@ final class OnnxGoldenConverter {
     }
 
     /** A TensorProto: name, data type, dims and its elements as little-endian bytes. */
-    private record OnnxTensor(String name, int dataType, long[] dims, byte[] raw) {
+    record OnnxTensor(String name, int dataType, long[] dims, byte[] raw) {
         static OnnxTensor of(byte[] proto) {
             String name = "";
             int dataType = 0;
