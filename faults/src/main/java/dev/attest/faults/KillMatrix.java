@@ -158,7 +158,9 @@ public final class KillMatrix {
     /** The kit's required_ and optional_ properties, by name. */
     static List<Method> propertiesOf(Mutant.Kit kit) {
         Class<?> type = kit == Mutant.Kit.SOFTMAX ? AttentionContract.class : LinearAttentionContract.class;
-        return new ArrayList<>(Arrays.stream(type.getDeclaredMethods())
+        List<Method> declared = new ArrayList<>();     // the kit's clauses are spread over a chain of classes
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) declared.addAll(Arrays.asList(c.getDeclaredMethods()));
+        return new ArrayList<>(declared.stream()
                 .filter(m -> Modifier.isPublic(m.getModifiers()) && m.getParameterCount() == 0)
                 .filter(m -> m.getName().startsWith("required_") || m.getName().startsWith("optional_"))
                 .sorted(Comparator.comparing(Method::getName)).toList());

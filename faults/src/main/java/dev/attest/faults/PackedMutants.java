@@ -32,10 +32,15 @@ final class PackedMutants {
                         + " running into the next sequence's keys",
                         "https://github.com/Dao-AILab/flash-attention/pull/1455 (fwd_splitkv used params.seqlen_k, the"
                                 + " maximum, where the sequence's own key count was meant)", SOFTMAX,
-                        () -> new Located("mutant-varlen-max-seqlen-keys", Keys.MAX_SEQLEN), ALONE, null));
+                        () -> new Located("mutant-varlen-max-seqlen-keys", Keys.MAX_SEQLEN), ALONE, null),
+                new Mutant("varlen-cu-seqlens-off-by-one", "a sequence's keys end at cu_seqlens_k[b + 1] inclusive:"
+                        + " each sequence but the last also attends to the next one's first key",
+                        "https://github.com/Dao-AILab/flash-attention/issues/1417 (output depending on keys past a"
+                                + " sequence's length)", SOFTMAX,
+                        () -> new Located("mutant-varlen-cu-seqlens-off-by-one", Keys.ONE_PAST_THE_END), ALONE, null));
     }
 
-    enum Keys { ALL_SEQUENCES, MAX_SEQLEN }
+    enum Keys { ALL_SEQUENCES, MAX_SEQLEN, ONE_PAST_THE_END }
 
     /** cpu-naive on each sequence, its keys taken from the misread range. */
     static final class Located extends SoftmaxMutants.Wrapped {
@@ -54,7 +59,11 @@ final class PackedMutants {
             int totalK = cuK[cuK.length - 1];
             problem.runEach((b, alone, rows) -> {
                 int from = keys == Keys.ALL_SEQUENCES ? 0 : cuK[b];
-                int to = keys == Keys.ALL_SEQUENCES ? totalK : Math.min(totalK, cuK[b] + problem.spec().kvLength());
+                int to = switch (keys) {
+                    case ALL_SEQUENCES -> totalK;
+                    case MAX_SEQLEN -> Math.min(totalK, cuK[b] + problem.spec().kvLength());
+                    case ONE_PAST_THE_END -> Math.min(totalK, cuK[b + 1] + 1);
+                };
                 correct.attention(withKeys(alone, problem, from, to), rows);
             }, out);
         }
