@@ -53,14 +53,16 @@ import static dev.attest.onnxruntime.OrtStaging.longs;
  * path computes scores and P.V in fp32), but its fp16 path rounds the scores and the normalised weights to fp16
  * buffers in between: docs/precision.md, "ONNX Runtime in fp16", says what the kit finds.
  *
- * Core attention only: the layer is not an ONNX operator, so {@link Feature#LAYER} and friends are not declared.
+ * Core attention and its KV cache (past/present, {@link OnnxAttentionCache}): the layer is not an ONNX operator, so
+ * {@link Feature#LAYER} and friends are not declared, nor a ring buffer (ONNX's past grows; it does not evict).
  */
 public final class OnnxRuntimeBackend extends CheckedBackend {
     /** Every core feature that opset 23 can express (through attributes or attn_mask), in fp32 and fp16. */
     public static final Capabilities CAPABILITIES = new Capabilities(EnumSet.of(Feature.GROUPED_QUERY_HEADS,
             Feature.DISTINCT_VALUE_DIM, Feature.CUSTOM_SCALE, Feature.SOFTCAP, Feature.BOOLEAN_MASK,
             Feature.ADDITIVE_MASK, Feature.KEY_PADDING, Feature.CAUSAL, Feature.SLIDING_WINDOW,
-            Feature.STRIDED_LAYOUT), Precision.FP32,
+            Feature.STRIDED_LAYOUT, Feature.KV_CACHE, Feature.KV_CACHE_UNEVEN_CHUNKS, Feature.KV_CACHE_MASK,
+            Feature.KV_CACHE_NONCAUSAL), Precision.FP32,
             // ordered: the kit's edge cases use the first combination
             new LinkedHashSet<>(List.of(TensorTypes.FP32, TensorTypes.uniform(ElementType.FP16))));
 
@@ -75,42 +77,21 @@ public final class OnnxRuntimeBackend extends CheckedBackend {
 
     /** {@code threads} intra-op threads (0 = ONNX Runtime's default). */
     public OnnxRuntimeBackend(int threads) {
-        super("onnxruntime", "ONNX Runtime " + Env.VERSION + " CPU Attention (opset 23), fp32 and fp16"
+        super("onnxruntime", "ONNX Runtime " + OrtEnv.VERSION + " CPU Attention (opset 23), fp32 and fp16"
                 + (threads > 0 ? ", " + threads + " threads" : ""), CAPABILITIES);
         this.threads = threads;
     }
 
     @Override
     public Optional<String> unavailableReason() {
-        return Optional.ofNullable(Env.FAILURE);
-    }
-
-    /** The environment, loaded once; a missing native library makes the backend unavailable, not broken. */
-    private static final class Env {
-        static final OrtEnvironment ENV;
-        static final String FAILURE;
-        static final String VERSION;
-
-        static {
-            OrtEnvironment env = null;
-            String failure = null, version = "?";
-            try {
-                env = OrtEnvironment.getEnvironment();
-                version = env.getVersion();
-            } catch (Throwable t) {
-                failure = "ONNX Runtime could not be loaded: " + t;
-            }
-            ENV = env;
-            FAILURE = failure;
-            VERSION = version;
-        }
+        return Optional.ofNullable(OrtEnv.FAILURE);
     }
 
     @Override
     protected synchronized void computeAttention(AttentionProblem problem, Tensor out) {
-        if (Env.FAILURE != null) throw new IllegalStateException(Env.FAILURE);
+        if (OrtEnv.FAILURE != null) throw new IllegalStateException(OrtEnv.FAILURE);
         AttentionSpec spec = problem.spec();
-        OrtEnvironment env = Env.ENV;
+        OrtEnvironment env = OrtEnv.ENV;
         ElementType type = out.type();      // the declared combinations are uniform: Q, K, V and Y share it
         boolean causalAttribute = spec.causal() && !spec.alignment().perSequence() && spec.positionOffset() == 0;
         boolean folded = problem.keyLengths() != null || spec.window() != null || (spec.causal() && !causalAttribute);
@@ -144,6 +125,32 @@ public final class OnnxRuntimeBackend extends CheckedBackend {
         }
     }
 
+    /**
+     * A KV cache through ONNX's past_key/past_value and present outputs ({@link OnnxAttentionCache}): core attention
+     * only, one batch-1 call per sequence of a chunk.
+     */
+    @Override
+    protected dev.attest.spi.KvCache createCache(dev.attest.reference.cache.CacheSpec spec,
+                                                 dev.attest.reference.LayerWeights weights) {
+        if (OrtEnv.FAILURE != null) throw new IllegalStateException(OrtEnv.FAILURE);
+        return new OnnxAttentionCache(this, spec);
+    }
+
+    /** The session of a cache's step: with past K/V and present outputs when {@code past}, else the plain model. */
+    synchronized OrtSession cacheSession(List<Attribute> attributes, ElementType type, Mask mask, boolean past)
+            throws OrtException {
+        int maskType = mask == null ? 0 : mask instanceof Mask.Bias ? onnxType(type) : OnnxModel.BOOL;
+        int maskRank = mask == null ? 0 : mask.shape().length;
+        if (!past) return session(attributes, onnxType(type), maskType, maskRank);
+        String key = attributes + " type=" + type + " mask=" + maskType + "/" + maskRank + " past";
+        OrtSession session = sessions.get(key);
+        if (session != null) return session;
+        session = OrtEnv.ENV.createSession(OnnxModel.attentionWithPast(onnxType(type), maskType, maskRank, attributes),
+                options());
+        sessions.put(key, session);
+        return session;
+    }
+
     private static int onnxType(ElementType type) {
         return switch (type) {
             case FP32 -> OnnxModel.FLOAT;
@@ -160,12 +167,16 @@ public final class OnnxRuntimeBackend extends CheckedBackend {
         if (session != null) return session;
         byte[] model = OnnxModel.attention(OnnxModel.OPSET, elemType, elemType, elemType, maskType, maskRank,
                 attributes);
+        session = OrtEnv.ENV.createSession(model, options());
+        sessions.put(key, session);
+        return session;
+    }
+
+    private OrtSession.SessionOptions options() throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         if (threads > 0) options.setIntraOpNumThreads(threads);
         options.setInterOpNumThreads(1);
-        session = Env.ENV.createSession(model, options);
-        sessions.put(key, session);
-        return session;
+        return options;
     }
 
     /**

@@ -11,8 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
-import java.util.EnumMap;
-import java.util.Map;
 
 /**
  * Moves Attest tensors into the dense direct buffers ONNX Runtime reads, and its output back, in the tensors' own
@@ -21,10 +19,10 @@ import java.util.Map;
  * big enough, and the output is written straight into the Y buffer.
  */
 final class OrtStaging {
-    /** The node's inputs and its output, one buffer each. */
-    enum Slot { Q, K, V, MASK, Y }
+    /** The node's inputs and its output, one buffer each (past K/V for a cache's step). */
+    enum Slot { Q, K, V, MASK, Y, PAST_KEY, PAST_VALUE }
 
-    private final Map<Slot, ByteBuffer> buffers = new EnumMap<>(Slot.class);
+    private final DirectBuffers<Slot> buffers = new DirectBuffers<>();
 
     /** {@code t}'s elements in row-major (B, H, S, D) order, whatever its layout, as an ORT tensor of its type. */
     OnnxTensor input(OrtEnvironment env, Slot slot, Tensor t) throws OrtException {
@@ -32,13 +30,13 @@ final class OrtStaging {
         int n = (int) t.size();
         return switch (t.type()) {
             case FP32 -> {
-                FloatBuffer floats = buffer(slot, n * Float.BYTES).asFloatBuffer();
+                FloatBuffer floats = buffers.get(slot, n * Float.BYTES).asFloatBuffer();
                 float[] data = t.data();
                 t.forEachIndex(i -> floats.put(data[i]));
                 yield OnnxTensor.createTensor(env, floats.flip(), shape);
             }
             case FP16 -> {
-                ShortBuffer halves = buffer(slot, n * Short.BYTES).asShortBuffer();
+                ShortBuffer halves = buffers.get(slot, n * Short.BYTES).asShortBuffer();
                 short[] bits = t.bits16();
                 t.forEachIndex(i -> halves.put(bits[i]));
                 yield OnnxTensor.createTensor(env, halves.flip(), shape, OnnxJavaType.FLOAT16);
@@ -49,7 +47,7 @@ final class OrtStaging {
 
     /** A boolean attn_mask of {@code shape} (row-major values). */
     OnnxTensor boolMask(OrtEnvironment env, boolean[] keep, long[] shape) throws OrtException {
-        ByteBuffer bytes = buffer(Slot.MASK, keep.length);
+        ByteBuffer bytes = buffers.get(Slot.MASK, keep.length);
         for (boolean k : keep) bytes.put((byte) (k ? 1 : 0));
         return OnnxTensor.createTensor(env, bytes.flip(), shape, OnnxJavaType.BOOL);
     }
@@ -61,11 +59,11 @@ final class OrtStaging {
     OnnxTensor additiveMask(OrtEnvironment env, float[] bias, long[] shape, ElementType type) throws OrtException {
         return switch (type) {
             case FP32 -> {
-                FloatBuffer floats = buffer(Slot.MASK, bias.length * Float.BYTES).asFloatBuffer();
+                FloatBuffer floats = buffers.get(Slot.MASK, bias.length * Float.BYTES).asFloatBuffer();
                 yield OnnxTensor.createTensor(env, floats.put(bias).flip(), shape);
             }
             case FP16 -> {
-                ShortBuffer halves = buffer(Slot.MASK, bias.length * Short.BYTES).asShortBuffer();
+                ShortBuffer halves = buffers.get(Slot.MASK, bias.length * Short.BYTES).asShortBuffer();
                 for (float b : bias) halves.put((short) ElementType.FP16.encode(b));
                 yield OnnxTensor.createTensor(env, halves.flip(), shape, OnnxJavaType.FLOAT16);
             }
@@ -75,7 +73,7 @@ final class OrtStaging {
 
     /** The Y tensor ONNX Runtime writes into: the shape of {@code out}, in its type, over the Y buffer. */
     OnnxTensor output(OrtEnvironment env, Tensor out) throws OrtException {
-        ByteBuffer bytes = buffer(Slot.Y, (int) out.size() * out.type().bits() / 8);
+        ByteBuffer bytes = buffers.get(Slot.Y, (int) out.size() * out.type().bits() / 8);
         long[] shape = longs(out.shape());
         return switch (out.type()) {
             case FP32 -> OnnxTensor.createTensor(env, bytes.asFloatBuffer(), shape);
@@ -86,7 +84,7 @@ final class OrtStaging {
 
     /** Copies what ONNX Runtime wrote into the Y buffer to {@code out}, respecting its view (offset, strides). */
     void copyOut(Tensor out) {
-        ByteBuffer y = buffers.get(Slot.Y).duplicate().order(ByteOrder.nativeOrder()).rewind();
+        ByteBuffer y = buffers.last(Slot.Y).duplicate().order(ByteOrder.nativeOrder()).rewind();
         switch (out.type()) {
             case FP32 -> {
                 FloatBuffer floats = y.asFloatBuffer();
@@ -100,17 +98,6 @@ final class OrtStaging {
             }
             default -> throw new IllegalArgumentException("no ONNX Runtime output for " + out.type());
         }
-    }
-
-    /** The slot's direct buffer, native order, position 0, limit {@code bytes} (reused when big enough). */
-    private ByteBuffer buffer(Slot slot, int bytes) {
-        ByteBuffer buf = buffers.get(slot);
-        if (buf == null || buf.capacity() < bytes) {
-            buf = ByteBuffer.allocateDirect(Math.max(bytes, 64)).order(ByteOrder.nativeOrder());
-            buffers.put(slot, buf);
-        }
-        buf.clear().limit(bytes);
-        return buf;
     }
 
     static long[] longs(int[] a) {

@@ -407,16 +407,8 @@ public abstract class CpuKvCache implements KvCache {
 
     @Override
     public final void truncate(int[] newLengths) {
-        // (conditions are tested before a message is built: a rollback allocates nothing)
-        if (newLengths == null) require(false, "truncate needs per-sequence lengths");
-        if (newLengths.length != batch) {
-            require(false, "truncate lengths have %d entries but batch B = %d", newLengths.length, batch);
-        }
+        dev.attest.reference.cache.Rollback.requireWithin(newLengths, length);
         for (int b = 0; b < batch; b++) {
-            if (newLengths[b] < 0 || newLengths[b] > length[b]) {
-                require(false, "cannot roll sequence %d back to length %d: it holds %d tokens (rollback goes to "
-                        + "[0, %d])", b, newLengths[b], length[b], length[b]);
-            }
             int needed = spec.firstVisibleKey(newLengths[b]);
             if (newLengths[b] != length[b] && needed < oldest[b]) {
                 require(false, "cannot roll sequence %d back to length %d: its window needs key %d but the ring "

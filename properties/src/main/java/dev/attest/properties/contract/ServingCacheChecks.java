@@ -66,8 +66,10 @@ final class ServingCacheChecks {
         ChunkRun run = new ChunkRun(backend, c, spec, c.step(0));
         for (int s = 1; s < Math.max(2, c.steps()); s++) {
             int[] sizes = c.step(s), queries = sizes.clone();
-            for (int b = 0; b < queries.length; b++) queries[b] = Math.max(1, sizes[b]);
-            run.append(queries, uneven && s % 2 == 1 ? new int[sizes.length] : sizes, null, 0, precision, k);
+            boolean queryOnly = uneven && s % 2 == 1;
+            if (!queryOnly && Arrays.stream(sizes).allMatch(n -> n == 0)) continue;
+            for (int b = 0; b < queries.length && queryOnly; b++) queries[b] = Math.max(1, sizes[b]);
+            run.append(queries, queryOnly ? new int[sizes.length] : sizes, null, 0, precision, k);
         }
     }
 
