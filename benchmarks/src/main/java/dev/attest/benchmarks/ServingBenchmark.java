@@ -94,11 +94,11 @@ public class ServingBenchmark {
     /** The packed batch and its sequences alone. */
     @State(Scope.Thread)
     public static class Packed {
-        private final AttentionBackend backend = new CpuTiledBackend();
-        private PackedProblem packed;
+        final AttentionBackend backend = new CpuTiledBackend();
+        PackedProblem packed;
         private Tensor packedOut;
-        private AttentionProblem[] alone;
-        private Tensor[] aloneOut;
+        AttentionProblem[] alone;
+        Tensor[] aloneOut;
 
         @Setup(Level.Trial)
         public void setUp() {

@@ -33,6 +33,13 @@ public final class ServingPairs {
         p.setUp();
         ServingBenchmark bench = new ServingBenchmark();
         report("packed batch / its sequences one by one", ratios(() -> bench.oneByOne(p), () -> bench.packed(p), 2));
+        // the same sequences one by one, but as views into the packed tensors: what the packed layout alone costs
+        dev.attest.reference.AttentionProblem[] views = new dev.attest.reference.AttentionProblem[p.alone.length];
+        for (int b = 0; b < views.length; b++) views[b] = p.packed.sequenceView(b);
+        report("the sequences one by one as views of the packed tensors / as dense copies", ratios(
+                () -> bench.oneByOne(p), () -> {
+                    for (int b = 0; b < views.length; b++) p.backend.attention(views[b], p.aloneOut[b]);
+                }, 2));
     }
 
     /** One decode step over {@code length} cached tokens (rolled back after), as {@link ServingBenchmark#decode}. */
