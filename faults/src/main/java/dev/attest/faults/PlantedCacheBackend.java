@@ -165,10 +165,12 @@ public final class PlantedCacheBackend extends CheckedBackend {
      * The cache as callers see it: {@link CpuKvCache#append} is final, so this records where each sequence's chunk
      * starts and how long it is (what a planted bug needs to know) and hands every call to the cache.
      */
-    private record Recording(PlantedCache cache) implements KvCache {
-        @Override
-        public CacheSpec spec() {
-            return cache.spec();
+    private static final class Recording extends dev.attest.spi.ForwardingKvCache {
+        private final PlantedCache cache;
+
+        Recording(PlantedCache cache) {
+            super(cache);
+            this.cache = cache;
         }
 
         @Override
@@ -183,25 +185,10 @@ public final class PlantedCacheBackend extends CheckedBackend {
         }
 
         @Override
-        public int[] lengths() {
-            return cache.lengths();
-        }
-
-        @Override
         public void truncate(int[] lengths) {
             int[] before = cache.lengths();
             cache.truncate(lengths);
             for (int b = 0; b < before.length; b++) cache.rolledBack[b] += before[b] - lengths[b];
-        }
-
-        @Override
-        public Tensor presentKey() {
-            return cache.presentKey();
-        }
-
-        @Override
-        public Tensor presentValue() {
-            return cache.presentValue();
         }
     }
 }

@@ -8,12 +8,11 @@ import dev.attest.reference.Window;
 import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.cache.Chunk;
 import dev.attest.reference.cache.Eviction;
-import dev.attest.spi.CacheFullException;
+import dev.attest.spi.CacheChecks;
 import dev.attest.spi.KvCache;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 import static dev.attest.onnxruntime.GqaRunner.Slot;
 import static dev.attest.reference.InvalidProblemException.require;
@@ -24,7 +23,7 @@ import static dev.attest.reference.InvalidProblemException.require;
  * (H the head dim padded to a multiple of 8).
  *
  * <pre>
- *   append: validate everything (chunk.requireMatches, output type and shape, capacity) ->
+ *   append: validate everything (CacheChecks: the chunk, the output's type and shape, the capacity) ->
  *     per sequence b with n_b > 0 tokens, one batch-1 call: query and new K/V (1, n_b, ...), past_key/past_value
  *     = the held (1, Hkv, P_b, H) (none when P_b = 0), seqlens_k = P_b + n_b - 1, total = P_b + n_b,
  *     local_window_size = left + 1 of the spec's window -> the outputs and the present K/V kept aside ->
@@ -38,7 +37,7 @@ import static dev.attest.reference.InvalidProblemException.require;
 final class GqaCache implements KvCache {
     private final GroupQueryAttentionBackend backend;
     private final CacheSpec spec;
-    private final int batch, qHeads, kvHeads, dim, padded, window, capacity;
+    private final int batch, qHeads, kvHeads, dim, padded, window;
     private final ElementType type;
     private final float scale, softcap;
     private final int[] length;
@@ -60,7 +59,6 @@ final class GqaCache implements KvCache {
         padded = GqaRunner.paddedHeadDim(dim);
         Window w = a.window();
         window = w == null || w.left() == Window.UNBOUNDED ? -1 : Math.addExact(w.left(), 1);
-        capacity = spec.capacity();
         type = spec.types().activations();
         require(spec.types().storage() == type, "the GroupQueryAttention cache stores keys in its activation type;"
                 + " the spec asks for %s", spec.types());
@@ -79,22 +77,8 @@ final class GqaCache implements KvCache {
     @Override
     public void append(Chunk chunk, Tensor out) {
         // 1. every check before anything changes
-        if (chunk == null || out == null) require(false, "append needs a chunk and an output tensor");
-        chunk.requireMatches(spec);
-        require(!chunk.uneven() && chunk.mask() == null, "the GroupQueryAttention cache takes one key per query and "
-                + "no chunk mask; this chunk is %s", chunk);
-        require(out.type() == type, "output is %s but the cache writes %s outputs (%s)", out.type(), type,
-                spec.types());
-        int width = chunk.width();
-        if (!(out.rank() == 4 && out.dim(0) == batch && out.dim(1) == qHeads && out.dim(2) == width
-                && out.dim(3) == dim)) {
-            require(false, "output has shape %s but appending %s needs %s", Arrays.toString(out.shape()), chunk,
-                    Arrays.toString(chunk.outputShape(spec)));
-        }
+        CacheChecks.requireAppend(spec, chunk, out, length);   // uneven and masked chunks: refused by CheckedBackend
         int[] n = chunk.lengths();
-        for (int b = 0; b < batch; b++) {
-            if (length[b] + n[b] > capacity) throw new CacheFullException(b, length[b], n[b], capacity);
-        }
         // 2. one call per sequence with tokens; results kept aside
         int size = GqaRunner.bytes(type);
         byte[][] outputs = new byte[batch][], newKeys = keys.clone(), newValues = values.clone();
@@ -172,7 +156,7 @@ final class GqaCache implements KvCache {
 
     @Override
     public void truncate(int[] newLengths) {
-        dev.attest.reference.cache.Rollback.requireWithin(newLengths, length);
+        CacheChecks.requireRollback(newLengths, length);
         int size = GqaRunner.bytes(type), row = padded * size;
         for (int b = 0; b < batch; b++) {
             int to = newLengths[b], from = length[b];

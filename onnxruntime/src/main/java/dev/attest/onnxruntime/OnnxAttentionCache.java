@@ -11,11 +11,9 @@ import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.ElementType;
 import dev.attest.reference.Mask;
 import dev.attest.reference.Tensor;
-import dev.attest.reference.Window;
 import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.cache.Chunk;
-import dev.attest.reference.cache.Rollback;
-import dev.attest.spi.CacheFullException;
+import dev.attest.spi.CacheChecks;
 import dev.attest.spi.KvCache;
 
 import java.nio.FloatBuffer;
@@ -73,17 +71,8 @@ final class OnnxAttentionCache implements KvCache {
 
     @Override
     public void append(Chunk chunk, Tensor out) {
-        require(chunk != null && out != null, "append needs a chunk and an output tensor");
-        chunk.requireMatches(spec);
-        require(out.type() == type, "output is %s but the cache writes %s outputs (%s)", out.type(), type,
-                spec.types());
-        int[] want = chunk.outputShape(spec);
-        require(java.util.Arrays.equals(out.shape(), want), "output has shape %s but appending %s needs %s",
-                java.util.Arrays.toString(out.shape()), chunk, java.util.Arrays.toString(want));
+        CacheChecks.requireAppend(spec, chunk, out, length);
         int[] nq = chunk.lengths(), nk = chunk.keyLengths();
-        for (int b = 0; b < a.batch(); b++) {
-            if (length[b] + nk[b] > spec.capacity()) throw new CacheFullException(b, length[b], nk[b], spec.capacity());
-        }
         out.fill(0f);
         try {
             for (int b = 0; b < a.batch(); b++) step(chunk, out, b, nq[b], nk[b]);
@@ -162,12 +151,11 @@ final class OnnxAttentionCache implements KvCache {
         int heads = own == null ? 1 : own.shape()[1], n = heads * queries * held;
         boolean[] keep = new boolean[n];
         float[] bias = own instanceof Mask.Bias ? new float[n] : null;
-        Window w = a.window();
         for (int h = 0, at = 0; h < heads; h++) {
             for (int t = 0; t < queries; t++) {
-                long p = (long) past + t;
+                int p = past + t, first = spec.firstVisibleKey(p), last = spec.lastVisibleKey(p, held);
                 for (int j = 0; j < held; j++, at++) {
-                    boolean visible = (!a.causal() || j <= p) && (w == null || w.contains((int) p, j));
+                    boolean visible = first <= j && j <= last;           // the cache's rule: causal and window
                     if (own instanceof Mask.Keep k) visible &= k.keep()[at];
                     if (bias != null) {
                         float x = ((Mask.Bias) own).bias()[at];
@@ -220,7 +208,7 @@ final class OnnxAttentionCache implements KvCache {
 
     @Override
     public void truncate(int[] newLengths) {
-        Rollback.requireWithin(newLengths, length);
+        CacheChecks.requireRollback(newLengths, length);
         for (int b = 0; b < a.batch(); b++) {
             if (newLengths[b] == length[b]) continue;
             length[b] = newLengths[b];

@@ -113,14 +113,17 @@ public interface AttentionBackend {
 
     /**
      * Opens a core KV cache holding {@code past} (ONNX {@code past_key}/{@code past_value}): the cache that appended
-     * those keys. The default opens an empty cache and appends the past as one chunk of zero queries (outputs
-     * discarded), which every {@link Feature#KV_CACHE} backend can; a backend may store them directly instead.
+     * those keys. The default opens an empty cache and appends the past as one chunk: its keys alone where the
+     * backend takes uneven chunks (no attention computed), else with one zero query per key (outputs discarded),
+     * which every {@link Feature#KV_CACHE} backend can; a backend may store them directly instead.
      */
     default KvCache openCache(dev.attest.reference.cache.CacheSpec spec, dev.attest.reference.cache.Past past) {
         if (past == null) throw new dev.attest.reference.InvalidProblemException("openCache needs past K and V");
         if (spec != null) past.requireMatches(spec);
         KvCache cache = openCache(spec);
-        dev.attest.reference.cache.Chunk chunk = past.asChunk(spec);
+        boolean keysOnly = spec.eviction() == dev.attest.reference.cache.Eviction.NONE
+                && capabilities().supports(Feature.KV_CACHE_UNEVEN_CHUNKS);
+        dev.attest.reference.cache.Chunk chunk = past.asChunk(spec, keysOnly);
         if (chunk.width() > 0) cache.append(chunk, Tensor.zeros(spec.types().activations(), chunk.outputShape(spec)));
         return cache;
     }

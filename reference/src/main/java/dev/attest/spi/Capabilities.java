@@ -62,7 +62,13 @@ public record Capabilities(Set<Feature> features, Precision precision, Set<Tenso
      * take (the message names every tensor's type and what is declared).
      */
     public void require(String backend, dev.attest.reference.AttentionProblem problem, dev.attest.reference.Tensor out) {
-        requireAll(backend, Feature.requiredBy(problem, out));
+        require(backend, problem, out, null);
+    }
+
+    /** As {@link #require(String, dev.attest.reference.AttentionProblem, dev.attest.reference.Tensor)}, with {@code aux}. */
+    public void require(String backend, dev.attest.reference.AttentionProblem problem, dev.attest.reference.Tensor out,
+                        dev.attest.reference.AuxiliaryOutputs aux) {
+        requireAll(backend, Feature.requiredBy(problem, out, aux));
         requireTypes(backend, TensorTypes.of(problem, out));
     }
 

@@ -49,8 +49,7 @@ public abstract class CheckedBackend implements AttentionBackend {
             attention(problem, out);
             return;
         }
-        capabilities.requireAll(name, Feature.requiredBy(problem, out, aux));
-        capabilities.require(name, problem, out);
+        capabilities.require(name, problem, out, aux);
         problem.requireOutput(out);
         aux.requireMatches(problem.spec());
         computeAttention(problem, out, aux);

@@ -1,7 +1,6 @@
 package dev.attest.spi;
 
 import dev.attest.reference.Tensor;
-import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.cache.Chunk;
 
 import java.util.EnumSet;
@@ -12,9 +11,18 @@ import java.util.Set;
  * that needs one is refused with {@link UnsupportedFeatureException} before the cache sees it, so a cache written
  * for one key per query is never handed an uneven or masked chunk it would misread.
  */
-record ChunkCheckedCache(String backend, Capabilities capabilities, KvCache cache) implements KvCache {
+final class ChunkCheckedCache extends ForwardingKvCache {
     private static final Set<Feature> CHUNK_FEATURES = EnumSet.of(Feature.KV_CACHE_UNEVEN_CHUNKS,
             Feature.KV_CACHE_MASK, Feature.BOOLEAN_MASK, Feature.ADDITIVE_MASK);
+
+    private final String backend;
+    private final Capabilities capabilities;
+
+    private ChunkCheckedCache(String backend, Capabilities capabilities, KvCache cache) {
+        super(cache);
+        this.backend = backend;
+        this.capabilities = capabilities;
+    }
 
     /** {@code cache} itself when the backend declares every chunk feature (no wrapper on the decode path). */
     static KvCache of(String backend, Capabilities capabilities, KvCache cache) {
@@ -23,35 +31,10 @@ record ChunkCheckedCache(String backend, Capabilities capabilities, KvCache cach
     }
 
     @Override
-    public CacheSpec spec() {
-        return cache.spec();
-    }
-
-    @Override
     public void append(Chunk chunk, Tensor out) {
         if (chunk != null && (chunk.uneven() || chunk.mask() != null)) {
             capabilities.requireAll(backend, Feature.requiredBy(chunk));
         }
-        cache.append(chunk, out);
-    }
-
-    @Override
-    public int[] lengths() {
-        return cache.lengths();
-    }
-
-    @Override
-    public void truncate(int[] lengths) {
-        cache.truncate(lengths);
-    }
-
-    @Override
-    public Tensor presentKey() {
-        return cache.presentKey();
-    }
-
-    @Override
-    public Tensor presentValue() {
-        return cache.presentValue();
+        delegate.append(chunk, out);
     }
 }

@@ -19,6 +19,7 @@ import dev.attest.reference.cache.Chunk;
  * ({@code required_S9_bad_input_is_refused_and_leaves_the_cache_unchanged},
  * {@code required_S9_appending_to_a_full_cache_without_eviction_is_a_clear_error}) refuses each of these, and checks
  * that the message contains the word given:
+ * {@link CacheChecks} makes the append and rollback checks below for an implementation.
  * <table>
  *   <caption>Refusals the suite checks</caption>
  *   <tr><th>call</th><th>exception</th><th>the message names</th></tr>

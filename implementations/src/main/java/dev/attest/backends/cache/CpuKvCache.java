@@ -7,12 +7,12 @@ import dev.attest.reference.ElementType;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.LayerSpec;
 import dev.attest.reference.LayerWeights;
+import dev.attest.reference.Mask;
 import dev.attest.reference.Tensor;
 import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.cache.CacheTypes;
 import dev.attest.reference.cache.Chunk;
 import dev.attest.reference.cache.Eviction;
-import dev.attest.spi.CacheFullException;
 import dev.attest.spi.KvCache;
 
 import java.util.Arrays;
@@ -188,26 +188,18 @@ public abstract class CpuKvCache implements KvCache {
 
     @Override
     public final void append(Chunk chunk, Tensor out) {
-        // 1. checks, all before the first write
-        // (conditions are tested before a message is built: a decode step allocates nothing here)
-        if (chunk == null || out == null) require(false, "append needs a chunk and an output tensor");
-        chunk.requireMatches(spec);
-        if (layer == null && out.type() != types.activations()) {
-            require(false, "output is %s but the cache writes %s outputs (%s)", out.type(), types.activations(), types);
-        }
-        if (!outputMatches(chunk, out)) {
-            require(false, "output has shape %s but appending %s needs %s", Arrays.toString(out.shape()), chunk,
-                    Arrays.toString(chunk.outputShape(spec)));
-        }
+        // 1. checks, all before the first write (allocation-free when they pass: a decode step allocates nothing)
+        dev.attest.spi.CacheChecks.requireAppend(spec, chunk, out, length);
         int[] n = chunk.lengths(), nk = chunk.keyLengths();
-        for (int b = 0; b < batch; b++) {
-            if (!ring && length[b] + nk[b] > capacity) throw new CacheFullException(b, length[b], nk[b], capacity);
-        }
         // 2. amortised growth (not observable)
         for (int b = 0; b < batch; b++) reserve(b, length[b] + nk[b]);
         // 3. store and attend, then write
         zero(out);
         for (int b = 0; b < batch; b++) {
+            // the chunk's mask for this sequence, once: its queries' rows over the keys it holds after the chunk
+            // (none to make when it has no query, or no key for one to see)
+            int held = length[b] + nk[b];
+            Mask mask = chunk.mask() == null || n[b] == 0 || held == 0 ? null : chunk.sequenceMask(b, held, qHeads);
             if (layer != null || ring) {
                 for (int i = 0; i < n[b]; i++) {                  // one key per query: store it, then attend
                     int row = chunk.row(b, i), p = length[b];
@@ -217,7 +209,7 @@ public abstract class CpuKvCache implements KvCache {
                         gatherKeyValue(chunk, b, chunk.keyRow(b, i));
                     }
                     store(b, p);
-                    attend(chunk, b, row, p);
+                    attend(mask, b, i, p);
                     write(out, b, row);
                 }
                 continue;
@@ -230,44 +222,44 @@ public abstract class CpuKvCache implements KvCache {
             for (int i = 0; i < n[b]; i++) {
                 int row = chunk.row(b, i);
                 gatherQuery(chunk, b, row);
-                attend(chunk, b, row, past + i);
+                attend(mask, b, i, past + i);
                 write(out, b, row);
             }
         }
     }
 
-    /** The query in {@code q} at position p attends what it may see of sequence b; the result is in {@code o}. */
-    private void attend(Chunk chunk, int b, int row, int p) {
+    /**
+     * Query t of sequence b, in {@code q}, at position p attends what it may see; the result is in {@code o}.
+     * {@code mask}: null, or the chunk's mask for sequence b ({@link Chunk#sequenceMask}).
+     */
+    private void attend(Mask mask, int b, int t, int p) {
         int first = Math.max(spec.firstVisibleKey(p), oldest[b]), last = spec.lastVisibleKey(p, length[b]);
         if (first > last) {
             Arrays.fill(o, 0f);                                  // no key to see: the row is zero
             return;
         }
-        float[] rowBias = chunk.mask() == null ? null : bias(chunk, b, row, first, last);
+        float[] rowBias = mask == null ? null : bias(mask, t, first, last);
         attendToken(b, p, first, last, rowBias, q, o);
         if (rowBias != null) {
             for (int h = 0; h < qHeads; h++) if (maskedHead[h]) Arrays.fill(o, h * vDim, (h + 1) * vDim, 0f);
         }
     }
 
-    /** The chunk mask over keys [first, last] of query row {@code row}, additive; marks heads it hides wholly. */
-    private float[] bias(Chunk chunk, int b, int row, int first, int last) {
+    /**
+     * Query t's row of a sequence's mask (1, Hm, nq, held) over keys [first, last], additive (a false boolean is
+     * -inf); marks the heads it hides wholly.
+     */
+    private float[] bias(Mask mask, int t, int first, int last) {
         int count = last - first + 1;
         if (bias.length < qHeads * count) bias = new float[Math.max(qHeads * count, 2 * bias.length)];
-        dev.attest.reference.Mask mask = chunk.mask();
         int[] shape = mask.shape();
-        int columns = shape[shape.length - 1];
-        dev.attest.reference.Mask.Broadcast at = mask.broadcastTo(batch, qHeads, chunk.width(), columns);
+        int heads = shape[1], rows = shape[2], held = shape[3];
         for (int h = 0; h < qHeads; h++) {
+            int base = ((heads == 1 ? 0 : h) * rows + t) * held;
             boolean hidden = true;
             for (int j = first; j <= last; j++) {
-                float value = Float.NEGATIVE_INFINITY;             // columns past the mask's last are masked
-                if (j < columns) {
-                    int index = at.index(b, h, row, j);
-                    value = mask instanceof dev.attest.reference.Mask.Keep keep
-                            ? (keep.keep()[index] ? 0f : Float.NEGATIVE_INFINITY)
-                            : ((dev.attest.reference.Mask.Bias) mask).bias()[index];
-                }
+                float value = mask instanceof Mask.Keep keep ? (keep.keep()[base + j] ? 0f : Float.NEGATIVE_INFINITY)
+                        : ((Mask.Bias) mask).bias()[base + j];
                 bias[h * count + j - first] = value;
                 hidden &= value == Float.NEGATIVE_INFINITY;
             }
@@ -282,15 +274,6 @@ public abstract class CpuKvCache implements KvCache {
         else for (int h = 0; h < qHeads; h++) {
             TypedRows.store(o, h * vDim, vDim, out, out.index(b, h, row, 0), out.stride(3));
         }
-    }
-
-    private boolean outputMatches(Chunk chunk, Tensor out) {
-        int width = chunk.width();
-        if (layer != null) {
-            return out.rank() == 3 && out.dim(0) == batch && out.dim(1) == width && out.dim(2) == layer.outputDim();
-        }
-        return out.rank() == 4 && out.dim(0) == batch && out.dim(1) == qHeads && out.dim(2) == width
-                && out.dim(3) == vDim;
     }
 
     /** Zeroes every element of the output view (padding rows stay zero). */
@@ -407,7 +390,7 @@ public abstract class CpuKvCache implements KvCache {
 
     @Override
     public final void truncate(int[] newLengths) {
-        dev.attest.reference.cache.Rollback.requireWithin(newLengths, length);
+        dev.attest.spi.CacheChecks.requireRollback(newLengths, length);
         for (int b = 0; b < batch; b++) {
             int needed = spec.firstVisibleKey(newLengths[b]);
             if (newLengths[b] != length[b] && needed < oldest[b]) {

@@ -116,25 +116,23 @@ final class ServingCacheChecks {
                     appended.cache.lengths());
             opened.add(new ChunkRun(backend, appended, present));
         }
-        for (ChunkRun run : opened) requireSamePresent("just opened", appended, run);
+        for (ChunkRun run : opened) requireSameAsAppended("just opened", appended, run);
         for (int s = 1; s < c.steps(); s++) {
             int[] sizes = c.step(s);
             appended.append(sizes, sizes, null, 0, precision, k);
             for (ChunkRun run : opened) run.append(sizes, sizes, null, 0, precision, k);
         }
-        for (ChunkRun run : opened) requireSamePresent("after the same chunks", appended, run);
+        for (ChunkRun run : opened) requireSameAsAppended("after the same chunks", appended, run);
     }
 
-    private static void requireSamePresent(String when, ChunkRun appended, ChunkRun opened) {
+    private static void requireSameAsAppended(String when, ChunkRun appended, ChunkRun opened) {
         if (!Arrays.equals(appended.cache.lengths(), opened.cache.lengths())) {
             AttentionContract.fail("a cache opened from past K/V holds other lengths than the one that appended them",
                     "when", when, "appended", Arrays.toString(appended.cache.lengths()), "opened",
                     Arrays.toString(opened.cache.lengths()));
         }
-        Bitwise.requireIdentical("present_key of a cache opened from past K/V (" + when + ") differs from the cache"
-                + " that appended them", appended.cache.presentKey(), opened.cache.presentKey());
-        Bitwise.requireIdentical("present_value of a cache opened from past K/V (" + when + ") differs from the"
-                + " cache that appended them", appended.cache.presentValue(), opened.cache.presentValue());
+        requireSamePresent(appended.cache, opened.cache, "of a cache opened from past K/V (" + when + ") differ from"
+                + " the cache that appended them");
     }
 
     /**
@@ -168,10 +166,8 @@ final class ServingCacheChecks {
         List<List<Integer>> accepted = new ArrayList<>();
         for (int b = 0; b < c.batch(); b++) accepted.add(run.length(b) == 0 ? List.of() : List.of(run.length(b)));
         CacheRun once = new CacheRun(backend, c.withSplits(accepted), 0).playAll(0);
-        Bitwise.requireIdentical("cached keys after speculative decoding differ from one prefill of the accepted "
-                + "tokens", once.cache.presentKey(), run.cache.presentKey());
-        Bitwise.requireIdentical("cached values after speculative decoding differ from one prefill of the accepted "
-                + "tokens", once.cache.presentValue(), run.cache.presentValue());
+        requireSamePresent(once.cache, run.cache, "after speculative decoding differ from one prefill of the accepted"
+                + " tokens");
     }
 
     /**
@@ -194,9 +190,14 @@ final class ServingCacheChecks {
             run.append(rest, 1);
         }
         paged.requireEqualsFullPass(precision, k);
-        Bitwise.requireIdentical("present_key of a paged cache (blocks of " + blockSize + ") differs from the "
-                + "contiguous cache's", flat.cache.presentKey(), paged.cache.presentKey());
-        Bitwise.requireIdentical("present_value of a paged cache (blocks of " + blockSize + ") differs from the "
-                + "contiguous cache's", flat.cache.presentValue(), paged.cache.presentValue());
+        requireSamePresent(flat.cache, paged.cache, "of a paged cache (blocks of " + blockSize + ") differ from the"
+                + " contiguous cache's");
+    }
+
+    /** Present K and V of {@code actual} bit for bit those of {@code expected}: "cached keys/values " + {@code differ}. */
+    private static void requireSamePresent(dev.attest.spi.KvCache expected, dev.attest.spi.KvCache actual,
+                                           String differ) {
+        Bitwise.requireIdentical("cached keys " + differ, expected.presentKey(), actual.presentKey());
+        Bitwise.requireIdentical("cached values " + differ, expected.presentValue(), actual.presentValue());
     }
 }

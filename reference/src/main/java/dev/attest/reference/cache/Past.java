@@ -63,12 +63,14 @@ public record Past(Tensor key, Tensor value, int[] lengths) {
     }
 
     /**
-     * The past as one chunk of zero queries, one per key: appending it (outputs discarded) fills a cache exactly as
-     * opening from the past does. The default {@code AttentionBackend.openCache(spec, past)} does that.
+     * The past as one chunk that appends its keys: without queries when {@code keysOnly} (an uneven chunk: no
+     * attention is computed), else with one zero query per key (outputs discarded). Appending it fills a cache
+     * exactly as opening from the past does; the default {@code AttentionBackend.openCache(spec, past)} does that.
      */
-    public Chunk asChunk(CacheSpec spec) {
+    public Chunk asChunk(CacheSpec spec, boolean keysOnly) {
         AttentionSpec a = spec.attention();
-        Tensor queries = Tensor.zeros(key.type(), a.batch(), a.qHeads(), key.dim(2), a.qkHeadDim());
-        return new Chunk(queries, key, value, null, lengths, lengths, Padding.RIGHT, null);
+        Tensor queries = Tensor.zeros(key.type(), a.batch(), a.qHeads(), keysOnly ? 1 : key.dim(2), a.qkHeadDim());
+        return new Chunk(queries, key, value, null, keysOnly ? new int[lengths.length] : lengths, lengths,
+                Padding.RIGHT, null);
     }
 }
