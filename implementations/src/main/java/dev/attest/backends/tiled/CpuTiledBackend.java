@@ -3,6 +3,7 @@ package dev.attest.backends.tiled;
 import dev.attest.backends.batched.CpuBatchedBackend;
 import dev.attest.backends.kernels.TileKernels;
 import dev.attest.backends.kernels.TypedRows;
+import dev.attest.backends.tiled.TileSchedule.Part;
 import dev.attest.reference.AttentionProblem;
 import dev.attest.reference.AttentionSpec;
 import dev.attest.reference.ElementType;
@@ -10,7 +11,6 @@ import dev.attest.reference.LayerProblem;
 import dev.attest.reference.LayerWeights;
 import dev.attest.reference.cache.CacheSpec;
 import dev.attest.reference.MaskView;
-import dev.attest.reference.paged.PagedKv;
 import dev.attest.reference.paged.PagedProblem;
 import dev.attest.reference.Precision;
 import dev.attest.reference.Tensor;
@@ -20,28 +20,26 @@ import dev.attest.spi.CheckedBackend;
 import dev.attest.spi.KvCache;
 import dev.attest.spi.TensorTypes;
 
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * Flash-style tiled CPU attention: no Sq x Skv score matrix. Per (batch, query head, query tile) one task walks the
  * key/value tiles with an online softmax (running max m and running sum l per row), so memory is O(tile) per task.
  *
  * <pre>
- *   pack    K -> Kt tiles (Dqk x BC, transposed), V -> V tiles (BC x Dv), once per kv head, in parallel
- *   for each query tile (BR rows) of each (b, h), in parallel:
- *     pack Q tile (BR x Dqk)
+ *   pack    K -> Kt tiles (Dqk x BC, transposed), V -> V tiles (BC x Dv), every kv head's (PackedTiles)
+ *   for each query tile (BR rows) of each (b, h), in parallel (TileSchedule: packs, then tasks, one loop):
+ *     Q tile (BR x Dqk), packed for every head at once where heads interleave in memory
  *     for each kv tile that is not fully masked:
  *       S = Q Kt                               register-blocked 6 rows x 4 vectors, 6 x 2 on AVX2 (TileKernels.scores)
  *       s = softcap(S * scale) + bias; hidden -> -inf   (only with softcap, a bias, or on partially masked tiles)
  *       m' = max(m, rowmax s); p = exp(s - m'); l = l e^(m - m') + sum p     (TileKernels.onlineSoftmax)
  *       O = O e^(m - m') + P V                  register-blocked as S (TileKernels.accumulate)
- *     out = O / l  (l = 0: a fully masked row, written as zeros)
+ *     out = O / l  (l = 0: a fully masked row, written as zeros; staged and written every head of a row at
+ *                   once where heads interleave in memory, as in a packed batch)
  * </pre>
  *
  * <p>Causal masks, sliding windows and key padding are structural: tiles entirely outside a row band are skipped, and
@@ -60,12 +58,10 @@ public final class CpuTiledBackend extends CheckedBackend {
     static final int BR = 96;
     /** Keys per tile: a Kt tile (Dqk x BC) and a V tile (BC x Dv). */
     static final int BC = 128;
-    /** Below this many multiply-adds everything runs on the calling thread. */
-    private static final long PARALLEL_THRESHOLD = 1L << 15;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** Packed K/V buffers, reused across calls (grown when too small): steady-state allocation is independent of n. */
-    private final AtomicReference<Packed> cache = new AtomicReference<>();
+    private final AtomicReference<PackedTiles> cache = new AtomicReference<>();
 
     /** Every feature, in every common combination of element types (TensorTypes.COMMON), accumulating in fp32. */
     private static final Capabilities CAPABILITIES = Capabilities.everything(Precision.FP32)
@@ -93,8 +89,7 @@ public final class CpuTiledBackend extends CheckedBackend {
      */
     @Override
     protected void computeAttention(AttentionProblem problem, Tensor out, dev.attest.reference.AuxiliaryOutputs aux) {
-        int tilesKv = ceilDiv(problem.spec().kvLength(), BC);
-        attend(problem, out, (pk, b, g) -> pk.pack(problem, b, g, tilesKv), aux.logSumExp());
+        attend(List.of(Part.of(problem, out, aux.logSumExp())));
         if (aux.scores() != null) dev.attest.backends.kernels.AuxiliaryRows.write(problem, aux, false, true);
     }
 
@@ -130,65 +125,45 @@ public final class CpuTiledBackend extends CheckedBackend {
                 spec.vHeadDim()}, new int[4]);
         AttentionProblem shell = new AttentionProblem(spec, problem.query(), noKeys, noValues, problem.mask(),
                 problem.kv().lengths());
-        int tilesKv = ceilDiv(spec.kvLength(), BC);
-        attend(shell, out, (pk, b, g) -> pk.packPaged(problem.kv(), b, g, tilesKv, spec.kvHeads()), null);
+        attend(List.of(new Part(shell, out, null, PackedTiles.keysOf(problem.kv(), spec.kvHeads(), spec.qkHeadDim(),
+                spec.vHeadDim()))));
     }
 
-    /** Each sequence of a packed batch in place: its tiles are packed from strided views, its rows written directly. */
+    /**
+     * Each sequence of a packed batch in place (its tiles packed from strided views, its rows written directly), and
+     * every sequence in one schedule: no pause between sequences, a sequence's kv tiles packed just before its rows.
+     */
     @Override
     protected void computePackedAttention(dev.attest.reference.packed.PackedProblem problem, Tensor out) {
-        problem.runEachInPlace((b, alone, rows) -> attend(alone, rows), out);
+        List<Part> parts = new ArrayList<>();
+        problem.runEachInPlace((b, alone, rows) -> parts.add(Part.of(alone, rows, null)), out);
+        if (!parts.isEmpty()) attend(parts);
     }
 
     private void attend(AttentionProblem problem, Tensor out) {
-        int tilesKv = ceilDiv(problem.spec().kvLength(), BC);
-        attend(problem, out, (pk, b, g) -> pk.pack(problem, b, g, tilesKv), null);
+        attend(List.of(Part.of(problem, out, null)));
     }
 
-    /** Fills the packed tiles of (batch b, kv head g). */
-    private interface Packer {
-        void pack(Packed packed, int b, int g);
-    }
-
-    /** Attention into {@code out}, and each row's log-sum-exp into {@code lse} (B, Hq, Sq) unless it is null. */
-    private void attend(AttentionProblem problem, Tensor out, Packer packer, Tensor lse) {
-        AttentionSpec spec = problem.spec();
-        int batch = spec.batch(), hq = spec.qHeads(), hkv = spec.kvHeads();
-        int tilesQ = ceilDiv(spec.qLength(), BR), tilesKv = ceilDiv(spec.kvLength(), BC);
-        long work = (long) batch * hq * spec.qLength() * spec.kvLength() * (spec.qkHeadDim() + spec.vHeadDim());
-
-        Packed packed = cache.getAndSet(null);
-        packed = Packed.atLeast(packed, batch * hkv * tilesKv, spec.qkHeadDim(), spec.vHeadDim());
+    /** The parts' attention in one {@link TileSchedule}, through the buffer of packed tiles this backend keeps. */
+    private void attend(List<Part> parts) {
+        TileSchedule schedule = new TileSchedule(parts);
+        AttentionSpec first = parts.get(0).problem().spec();
+        PackedTiles packed = PackedTiles.atLeast(cache.getAndSet(null), schedule.kvTiles(), schedule.qTiles(),
+                first.qkHeadDim(), first.vHeadDim());
         try {
-            Packed pk = packed;
-            forEach(batch * hkv, work, bg -> packer.pack(pk, bg / hkv, bg % hkv));
-            Rows rows = new Rows(problem, out, lse, pk, tilesKv);
-            int tasks = batch * hq * tilesQ;
-            // heaviest first under causal masks: late query tiles see the most keys
-            forEach(tasks, work, t -> {
-                int task = tasks - 1 - t;
-                rows.run(task / (hq * tilesQ), task / tilesQ % hq, task % tilesQ);
-            });
+            Rows[] rows = new Rows[parts.size()];
+            for (int p = 0; p < rows.length; p++) {
+                Part part = parts.get(p);
+                rows[p] = new Rows(part.problem(), part.out(), part.lse(), packed, part.tilesKv(),
+                        schedule.kvOrigin(p), schedule.qOrigin(p));
+            }
+            schedule.run(packed, (p, b, h, qt) -> rows[p].run(b, h, qt));
         } finally {
             cache.set(packed);
         }
     }
 
-    /** Runs {@code body(0 .. n-1)}, in parallel on the current fork/join pool when the work is worth it. */
-    private static void forEach(int n, long work, IntConsumer body) {
-        int workers = ForkJoinTask.inForkJoinPool() ? ForkJoinTask.getPool().getParallelism()
-                : ForkJoinPool.commonPool().getParallelism() + 1;
-        if (n <= 1 || workers <= 1 || work < PARALLEL_THRESHOLD) {
-            for (int i = 0; i < n; i++) body.accept(i);
-            return;
-        }
-        AtomicInteger next = new AtomicInteger();
-        IntStream.range(0, Math.min(workers, n)).parallel().forEach(w -> {
-            for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
-        });
-    }
-
-    private static int ceilDiv(int a, int b) {
+    static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 
@@ -196,95 +171,9 @@ public final class CpuTiledBackend extends CheckedBackend {
         return ceilDiv(a, b) * b;
     }
 
-    /** K and V of every (batch, kv head) packed tile by tile: Kt[d][c] and V[c][d], zero past Skv. */
-    private static final class Packed {
-        final float[] kt;
-        final float[] v;
-        final boolean[] vFinite;
-        final int dqk, dv;
-
-        private Packed(int tiles, int dqk, int dv) {
-            this.kt = new float[tiles * BC * dqk];
-            this.v = new float[tiles * BC * dv];
-            this.vFinite = new boolean[tiles];
-            this.dqk = dqk;
-            this.dv = dv;
-        }
-
-        static Packed atLeast(Packed p, int tiles, int dqk, int dv) {
-            if (p != null && p.dqk == dqk && p.dv == dv && p.vFinite.length >= tiles) return p;
-            int grown = p != null && p.dqk == dqk && p.dv == dv ? Math.max(tiles, p.vFinite.length * 2) : tiles;
-            return new Packed(grown, dqk, dv);
-        }
-
-        int ktOffset(int tile) {
-            return tile * BC * dqk;
-        }
-
-        int vOffset(int tile) {
-            return tile * BC * dv;
-        }
-
-        /** Packs (batch b, kv head g), widening fp16, bf16 and fp8 (times its descale) to fp32 on the way. */
-        void pack(AttentionProblem problem, int b, int g, int tilesKv) {
-            Tensor k = problem.key(), val = problem.value();
-            int kBase = k.index(b, g, 0, 0), kRow = k.stride(2), kCol = k.stride(3);      // &K[b][g][j][d]
-            int vBase = val.index(b, g, 0, 0), vRow = val.stride(2), vCol = val.stride(3); // &V[b][g][j][d]
-            float kScale = TypedRows.factor(k, b, g), vScale = TypedRows.factor(val, b, g);
-            packRows(b, g, tilesKv, problem.spec().kvHeads(), problem.spec().kvLength(), (j, ktAt, vAt) -> {
-                TypedRows.load(k, kBase + j * kRow, kCol, dqk, kScale, kt, ktAt, BC);
-                TypedRows.load(val, vBase + j * vRow, vCol, dv, vScale, v, vAt, 1);
-            });
-        }
-
-        /**
-         * Packs (batch b, kv head g) of a paged KV, each key's row read from its block (rows past the sequence's
-         * length are zero, never read: whatever its unowned slots hold cannot reach the output).
-         */
-        void packPaged(PagedKv kv, int b, int g, int tilesKv, int hkv) {
-            int p = kv.blockSize();
-            int[] held = {-1};                        // the block last looked up: a block serves p rows in a row
-            Tensor[] blocks = new Tensor[2];
-            packRows(b, g, tilesKv, hkv, kv.length(b), (j, ktAt, vAt) -> {
-                int id = kv.blockOf(b, j), slot = j % p;
-                if (id != held[0]) {
-                    held[0] = id;
-                    blocks[0] = kv.keys().block(id);
-                    blocks[1] = kv.values().block(id);
-                }
-                Tensor kb = blocks[0], vb = blocks[1];
-                TypedRows.load(kb, kb.index(slot, g, 0), kb.stride(2), dqk, 1f, kt, ktAt, BC);
-                TypedRows.load(vb, vb.index(slot, g, 0), vb.stride(2), dv, 1f, v, vAt, 1);
-            });
-        }
-
-        /** Loads key row j into Kt at column offset {@code ktAt} (stride BC) and value row j into V at {@code vAt}. */
-        private interface RowLoader {
-            void load(int j, int ktAt, int vAt);
-        }
-
-        /** The tiles of (b, g): rows below {@code rows} loaded, the rest of each tile zero; V's finiteness noted. */
-        private void packRows(int b, int g, int tilesKv, int hkv, int rows, RowLoader loader) {
-            for (int t = 0; t < tilesKv; t++) {
-                int tile = (b * hkv + g) * tilesKv + t;
-                int kt0 = ktOffset(tile), v0 = vOffset(tile);
-                for (int c = 0; c < BC; c++) {
-                    int j = t * BC + c;
-                    if (j < rows) {
-                        loader.load(j, kt0 + c, v0 + c * dv);
-                    } else {
-                        for (int d = 0; d < dqk; d++) kt[kt0 + d * BC + c] = 0f;
-                        Arrays.fill(v, v0 + c * dv, v0 + (c + 1) * dv, 0f);
-                    }
-                }
-                vFinite[tile] = TileKernels.allFinite(v, v0, BC * dv);
-            }
-        }
-    }
-
     /** Per-worker tiles: Q (BR x Dqk), S/P (BR x BC), O (BR x Dv), m and alpha (BR), l (BR x SUM_LANES). */
     private static final class Scratch {
-        static final int ROWS = roundUp(BR, TileKernels.ROW_BLOCK);
+        static final int ROWS = PackedTiles.ROWS;
         float[] q = new float[0], s = new float[ROWS * BC], o = new float[0];
         final float[] m = new float[ROWS], alpha = new float[ROWS], l = new float[ROWS * TileKernels.SUM_LANES];
 
@@ -299,20 +188,24 @@ public final class CpuTiledBackend extends CheckedBackend {
         final AttentionProblem problem;
         final AttentionSpec spec;
         final Tensor out, lse;
-        final Packed packed;
-        final int tilesKv;
+        final PackedTiles packed;
+        final int tilesKv, origin;                // this problem's kv tiles, numbered from origin in packed
+        final int qOrigin;                        // its query tiles' in packed, or -1: each task loads its own
         final int[] offsets;                     // per sequence: a per-sequence alignment differs between them
         final MaskView view;
         final boolean dataMask, hasBias;
         final float scale, cap;
 
-        Rows(AttentionProblem problem, Tensor out, Tensor lse, Packed packed, int tilesKv) {
+        Rows(AttentionProblem problem, Tensor out, Tensor lse, PackedTiles packed, int tilesKv, int origin,
+             int qOrigin) {
             this.problem = problem;
             this.spec = problem.spec();
             this.out = out;
             this.lse = lse;
             this.packed = packed;
             this.tilesKv = tilesKv;
+            this.origin = origin;
+            this.qOrigin = qOrigin;
             this.offsets = new int[spec.batch()];
             for (int b = 0; b < offsets.length; b++) offsets[b] = problem.positionOffset(b);
             this.dataMask = problem.mask() != null;
@@ -346,18 +239,16 @@ public final class CpuTiledBackend extends CheckedBackend {
             Scratch sc = SCRATCH.get();
             sc.ensure(dqk, dv);
             float[] qs = sc.q, s = sc.s, o = sc.o, m = sc.m, l = sc.l, alpha = sc.alpha;
+            int qAt = 0, qTile = qOrigin + (b * spec.qHeads() + h) * ceilDiv(spec.qLength(), BR) + qt;
 
-            // 1. Q tile, dense (rowsPad x Dqk), zero rows past Sq; O = 0, m = -inf, l = 0. Not pre-scaled: rounding
-            //    q*scale first adds an error that large logits amplify beyond the tolerance model (S2 1e4 logits)
-            Tensor q = problem.query();
-            int qCol = q.stride(3);
-            float qScale = TypedRows.factor(q, b, h);
-            for (int r = 0; r < rowsPad; r++) {
-                if (r < rows) {                              // from &Q[b][h][i][0], widened to fp32
-                    TypedRows.load(q, q.index(b, h, i0 + r, 0), qCol, dqk, qScale, qs, r * dqk, 1);
-                } else {
-                    Arrays.fill(qs, r * dqk, (r + 1) * dqk, 0f);
-                }
+            // 1. Q tile, dense (rowsPad x Dqk), zero rows past Sq, packed already or loaded here; O = 0, m = -inf,
+            //    l = 0. Not pre-scaled: rounding q*scale first adds an error that large logits amplify beyond the
+            //    tolerance model (S2 1e4 logits)
+            if (qOrigin >= 0) {
+                qs = packed.q;
+                qAt = packed.qOffset(qTile);
+            } else {
+                loadQueries(b, h, i0, rows, rowsPad, qs);
             }
             Arrays.fill(o, 0, rowsPad * dv, 0f);
             Arrays.fill(m, Float.NEGATIVE_INFINITY);
@@ -368,7 +259,7 @@ public final class CpuTiledBackend extends CheckedBackend {
             long bandLo = lo(b, i0), bandHi = hi(b, i1 - 1);
             int tFirst = (int) Math.max(0, bandLo < 0 ? 0 : bandLo / BC);
             int tLast = (int) Math.min(tilesKv - 1, bandHi < 0 ? -1 : bandHi / BC);
-            int tileBase = (b * spec.kvHeads() + g) * tilesKv;
+            int tileBase = origin + (b * spec.kvHeads() + g) * tilesKv;
             for (int t = tFirst; t <= tLast; t++) {
                 int j0 = t * BC, jn = Math.min(BC, spec.kvLength() - j0), jEnd = j0 + jn - 1;
                 boolean full = !dataMask && lo(b, i1 - 1) <= j0 && hi(b, i0) >= jEnd;
@@ -377,7 +268,7 @@ public final class CpuTiledBackend extends CheckedBackend {
                 if (bandHi < jEnd) jn = (int) (bandHi - j0 + 1);
                 int cols = roundUp(jn, TileKernels.COL_BLOCK);
                 int tile = tileBase + t;
-                TileKernels.scores(qs, 0, dqk, packed.kt, packed.ktOffset(tile), BC, s, 0, BC, rowsPad, cols, dqk);
+                TileKernels.scores(qs, qAt, dqk, packed.kt, packed.ktOffset(tile), BC, s, 0, BC, rowsPad, cols, dqk);
                 // without softcap or bias, the scale rides on the exponent's fma (a hidden key's -inf stays -inf);
                 // otherwise S becomes logits first
                 boolean folded = cap == 0 && !hasBias && scale > 0;
@@ -406,21 +297,33 @@ public final class CpuTiledBackend extends CheckedBackend {
                 }
             }
 
-            // 3. out = O / l, rounded once to the output's type; a row that saw no key (l = 0) is all zeros
+            // 3. out = O / l, rounded once to the output's type; a row that saw no key (l = 0) is all zeros. Where
+            //    rows interleave, O / l is staged in fp32 and written every head of a row at once by unpackOutputs
             int oCol = out.stride(3);
-            boolean direct = out.type() == ElementType.FP32 && oCol == 1;
+            boolean staged = qOrigin >= 0, direct = !staged && out.type() == ElementType.FP32 && oCol == 1;
+            float[] dst = staged ? packed.o : direct ? out.data() : o;
             for (int r = 0; r < rows; r++) {
-                int oRow = out.index(b, h, i0 + r, 0);       // &out[b][h][i][0]
                 float lr = TileKernels.rowSum(l, r);
                 // m is the row's largest logit, l its sum of exp(logit - m): ln sum exp = m + ln l
                 if (lse != null) lse.set(lr == 0f ? Float.NEGATIVE_INFINITY : m[r] + (float) Math.log(lr), b, h, i0 + r);
-                if (lr == 0f) Arrays.fill(o, r * dv, (r + 1) * dv, 0f);
-                if (direct && lr != 0f) {
-                    TileKernels.divide(o, r * dv, out.data(), oRow, dv, lr);
-                    continue;
+                int at = staged ? packed.oOffset(qTile) + r * dv : direct ? out.index(b, h, i0 + r, 0) : r * dv;
+                if (lr == 0f) Arrays.fill(dst, at, at + dv, 0f);
+                else TileKernels.divide(o, r * dv, dst, at, dv, lr);
+                if (!staged && !direct) TypedRows.store(o, r * dv, dv, out, out.index(b, h, i0 + r, 0), oCol);
+            }
+        }
+
+        /** Rows [i0, i0 + rows) of Q[b][h] widened into {@code qs} (rowsPad x Dqk), the padding rows zero. */
+        private void loadQueries(int b, int h, int i0, int rows, int rowsPad, float[] qs) {
+            Tensor q = problem.query();
+            int dqk = spec.qkHeadDim(), qCol = q.stride(3);
+            float qScale = TypedRows.factor(q, b, h);
+            for (int r = 0; r < rowsPad; r++) {
+                if (r < rows) {                              // from &Q[b][h][i][0], widened to fp32
+                    TypedRows.load(q, q.index(b, h, i0 + r, 0), qCol, dqk, qScale, qs, r * dqk, 1);
+                } else {
+                    Arrays.fill(qs, r * dqk, (r + 1) * dqk, 0f);
                 }
-                if (lr != 0f) TileKernels.divide(o, r * dv, o, r * dv, dv, lr);
-                TypedRows.store(o, r * dv, dv, out, oRow, oCol);
             }
         }
 
