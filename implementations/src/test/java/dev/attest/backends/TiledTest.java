@@ -107,6 +107,75 @@ class TiledTest {
         assertArrayEquals(expected.toArray(), actual.toArray());
     }
 
+    /**
+     * Tensors whose heads interleave (BSHD: every head of a token in one run) are packed through the stage and their
+     * rows staged for every head at once; BHSD ones head by head. The same values in the same sums: the same bits.
+     */
+    @Test
+    void interleavedHeadsGiveTheBitsOfHeadMajorTensors() {
+        AttentionSpec s = spec(2, 4, 2, 230, 300, 24, 40).causal(Alignment.BOTTOM_RIGHT).build();
+        AttentionProblem headMajor = Problems.attention(new Random(11), s, BHSD, BHSD, BHSD, null, null);
+        AttentionProblem interleaved = new AttentionProblem(s, relaid(headMajor.query()), relaid(headMajor.key()),
+                relaid(headMajor.value()), null, null);
+        assertTrue(interleaved.key().stride(1) == 24 && headMajor.key().stride(1) > 24);
+        Tensor expected = headMajor.allocateOutput(BHSD);
+        TILED.attention(headMajor, expected);
+        Tensor actual = interleaved.allocateOutput(BSHD).fill(Float.NaN);
+        TILED.attention(interleaved, actual);
+        assertArrayEquals(expected.toArray(), actual.toArray());
+    }
+
+    /**
+     * A packed batch ((total, H, D) rows, sequences of several tiles, one without keys, GQA) runs every sequence in
+     * one schedule, reading heads in memory order; each sequence's rows are the bits of that sequence run alone from
+     * dense copies, and a sequence without keys is zeros.
+     */
+    @Test
+    void aPackedBatchGivesTheBitsOfItsSequencesRunAlone() {
+        int[] queries = {300, 20, 7, 140}, keys = {330, 20, 0, 260};
+        int hq = 4, hkv = 2, dqk = 24, dv = 40;
+        int[] cuQ = new int[queries.length + 1], cuK = new int[keys.length + 1];
+        for (int b = 0; b < queries.length; b++) {
+            cuQ[b + 1] = cuQ[b] + queries[b];
+            cuK[b + 1] = cuK[b] + keys[b];
+        }
+        Random rnd = new Random(12);
+        AttentionSpec s = spec(queries.length, hq, hkv, 300, 330, dqk, dv).causal(Alignment.BOTTOM_RIGHT).build();
+        var packed = new dev.attest.reference.packed.PackedProblem(s, random(rnd, cuQ[4], hq, dqk),
+                random(rnd, cuK[4], hkv, dqk), random(rnd, cuK[4], hkv, dv), cuQ, cuK);
+        Tensor out = packed.allocateOutput().fill(Float.NaN);
+        TILED.packedAttention(packed, out);
+        for (int b = 0; b < queries.length; b++) {
+            AttentionProblem alone = packed.sequence(b);                 // dense (1, H, S, D) copies
+            Tensor own = alone == null ? null : alone.allocateOutput(BHSD);
+            if (alone != null) TILED.attention(alone, own);
+            for (int h = 0; h < hq; h++) {
+                for (int i = 0; i < queries[b]; i++) {
+                    float[] row = new float[dv], expected = new float[dv];
+                    for (int d = 0; d < dv; d++) {
+                        row[d] = out.get(cuQ[b] + i, h, d);
+                        if (own != null) expected[d] = own.get(0, h, i, d);
+                    }
+                    assertArrayEquals(expected, row, "sequence " + b + ", head " + h + ", row " + i);
+                }
+            }
+        }
+    }
+
+    private static Tensor random(Random rnd, int rows, int heads, int dim) {
+        Tensor t = Tensor.zeros(rows, heads, dim);
+        float[] data = t.data();
+        for (int i = 0; i < data.length; i++) data[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return t;
+    }
+
+    /** The same values laid out (B, S, H, D), viewed as (B, H, S, D): every head of a token in one run. */
+    private static Tensor relaid(Tensor t) {
+        Tensor view = Tensor.zeros(t.dim(0), t.dim(2), t.dim(1), t.dim(3)).permute(0, 2, 1, 3);
+        view.copyFrom(t);
+        return view;
+    }
+
     /** The same values in a (B, H, D, S) array, viewed as (B, H, S, D): stride 1 along S, not D. */
     private static Tensor dimMajor(Tensor t) {
         Tensor view = Tensor.zeros(t.dim(0), t.dim(1), t.dim(3), t.dim(2)).permute(0, 1, 3, 2);
