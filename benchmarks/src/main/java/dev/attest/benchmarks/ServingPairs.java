@@ -13,8 +13,12 @@ import java.util.Locale;
  * <pre>
  * ./build -pl benchmarks -am package -DskipTests
  * flock /tmp/attest-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
- *     dev.attest.benchmarks.ServingPairs
+ *     dev.attest.benchmarks.ServingPairs [--packed RUNS]
  * </pre>
+ *
+ * With {@code --packed RUNS} only the packed batch is timed, RUNS times 61 rounds, each run reported and then all
+ * rounds pooled: the ratio drifts between runs by more than one run's interval (the machine's state changes), which
+ * the pooled median over several minutes averages.
  */
 public final class ServingPairs {
     private static final int ROUNDS = 61;
@@ -25,6 +29,10 @@ public final class ServingPairs {
     public static void main(String[] args) {
         System.out.println("Vector API float lanes: " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()
                 + ", " + Runtime.getRuntime().availableProcessors() + " processors");
+        if (args.length == 2 && args[0].equals("--packed")) {
+            packedRuns(Integer.parseInt(args[1]));
+            return;
+        }
         for (int length : new int[]{1024, 4096}) {
             Runnable contiguous = decodeStep(length, 0), paged = decodeStep(length, 16);
             report("decode L=" + length + ": paged (blocks of 16) / contiguous", ratios(contiguous, paged, 200));
@@ -40,6 +48,21 @@ public final class ServingPairs {
                 () -> bench.oneByOne(p), () -> {
                     for (int b = 0; b < views.length; b++) p.backend.attention(views[b], p.aloneOut[b]);
                 }, 2));
+    }
+
+    /** The packed batch against its sequences one by one, {@code runs} times, then every round pooled. */
+    private static void packedRuns(int runs) {
+        ServingBenchmark.Packed p = new ServingBenchmark.Packed();
+        p.setUp();
+        ServingBenchmark bench = new ServingBenchmark();
+        double[] pooled = new double[0];
+        for (int run = 0; run < runs; run++) {
+            double[] r = ratios(() -> bench.oneByOne(p), () -> bench.packed(p), 2);
+            report("run " + (run + 1) + ": packed batch / its sequences one by one", r);
+            pooled = Arrays.copyOf(pooled, pooled.length + r.length);
+            System.arraycopy(r, 0, pooled, pooled.length - r.length, r.length);
+        }
+        report("pooled: packed batch / its sequences one by one", pooled);
     }
 
     /** One decode step over {@code length} cached tokens (rolled back after), as {@link ServingBenchmark#decode}. */

@@ -131,8 +131,9 @@ class TiledTest {
      * dense copies, and a sequence without keys is zeros.
      */
     @Test
-    void aPackedBatchGivesTheBitsOfItsSequencesRunAlone() {
-        int[] queries = {300, 20, 7, 140}, keys = {330, 20, 0, 260};
+    void aPackedBatchGivesTheBitsOfItsSequencesRunAlone() throws Exception {
+        // more sequences than the schedule's buffer slots (workers + 1): later sequences reuse earlier ones' tiles
+        int[] queries = {300, 20, 7, 140, 96, 1, 200, 33, 64}, keys = {330, 20, 0, 260, 96, 150, 1, 40, 64};
         int hq = 4, hkv = 2, dqk = 24, dv = 40;
         int[] cuQ = new int[queries.length + 1], cuK = new int[keys.length + 1];
         for (int b = 0; b < queries.length; b++) {
@@ -141,10 +142,20 @@ class TiledTest {
         }
         Random rnd = new Random(12);
         AttentionSpec s = spec(queries.length, hq, hkv, 300, 330, dqk, dv).causal(Alignment.BOTTOM_RIGHT).build();
-        var packed = new dev.attest.reference.packed.PackedProblem(s, random(rnd, cuQ[4], hq, dqk),
-                random(rnd, cuK[4], hkv, dqk), random(rnd, cuK[4], hkv, dv), cuQ, cuK);
-        Tensor out = packed.allocateOutput().fill(Float.NaN);
-        TILED.packedAttention(packed, out);
+        int n = queries.length;
+        var packed = new dev.attest.reference.packed.PackedProblem(s, random(rnd, cuQ[n], hq, dqk),
+                random(rnd, cuK[n], hkv, dqk), random(rnd, cuK[n], hkv, dv), cuQ, cuK);
+        for (int threads = 1; threads <= 3; threads++) {
+            Tensor out = packed.allocateOutput().fill(Float.NaN);
+            try (ForkJoinPool pool = new ForkJoinPool(threads)) {
+                pool.submit(() -> TILED.packedAttention(packed, out)).get();
+            }
+            assertEachSequenceAlone(packed, out, queries, cuQ, hq, dv, threads + " threads: ");
+        }
+    }
+
+    private static void assertEachSequenceAlone(dev.attest.reference.packed.PackedProblem packed, Tensor out,
+                                                int[] queries, int[] cuQ, int hq, int dv, String where) {
         for (int b = 0; b < queries.length; b++) {
             AttentionProblem alone = packed.sequence(b);                 // dense (1, H, S, D) copies
             Tensor own = alone == null ? null : alone.allocateOutput(BHSD);
@@ -156,7 +167,7 @@ class TiledTest {
                         row[d] = out.get(cuQ[b] + i, h, d);
                         if (own != null) expected[d] = own.get(0, h, i, d);
                     }
-                    assertArrayEquals(expected, row, "sequence " + b + ", head " + h + ", row " + i);
+                    assertArrayEquals(expected, row, where + "sequence " + b + ", head " + h + ", row " + i);
                 }
             }
         }

@@ -154,10 +154,9 @@ public final class CpuTiledBackend extends CheckedBackend {
             Rows[] rows = new Rows[parts.size()];
             for (int p = 0; p < rows.length; p++) {
                 Part part = parts.get(p);
-                rows[p] = new Rows(part.problem(), part.out(), part.lse(), packed, part.tilesKv(),
-                        schedule.kvOrigin(p), schedule.qOrigin(p));
+                rows[p] = new Rows(part.problem(), part.out(), part.lse(), packed, part.tilesKv());
             }
-            schedule.run(packed, (p, b, h, qt) -> rows[p].run(b, h, qt));
+            schedule.run(packed, (p, b, h, qt, kvBase, qBase) -> rows[p].run(b, h, qt, kvBase, qBase));
         } finally {
             cache.set(packed);
         }
@@ -189,23 +188,19 @@ public final class CpuTiledBackend extends CheckedBackend {
         final AttentionSpec spec;
         final Tensor out, lse;
         final PackedTiles packed;
-        final int tilesKv, origin;                // this problem's kv tiles, numbered from origin in packed
-        final int qOrigin;                        // its query tiles' in packed, or -1: each task loads its own
+        final int tilesKv;
         final int[] offsets;                     // per sequence: a per-sequence alignment differs between them
         final MaskView view;
         final boolean dataMask, hasBias;
         final float scale, cap;
 
-        Rows(AttentionProblem problem, Tensor out, Tensor lse, PackedTiles packed, int tilesKv, int origin,
-             int qOrigin) {
+        Rows(AttentionProblem problem, Tensor out, Tensor lse, PackedTiles packed, int tilesKv) {
             this.problem = problem;
             this.spec = problem.spec();
             this.out = out;
             this.lse = lse;
             this.packed = packed;
             this.tilesKv = tilesKv;
-            this.origin = origin;
-            this.qOrigin = qOrigin;
             this.offsets = new int[spec.batch()];
             for (int b = 0; b < offsets.length; b++) offsets[b] = problem.positionOffset(b);
             this.dataMask = problem.mask() != null;
@@ -231,7 +226,11 @@ public final class CpuTiledBackend extends CheckedBackend {
             return hi;
         }
 
-        void run(int b, int h, int qt) {
+        /**
+         * Query tile qt of (b, h), batch entry b's kv tiles in {@code packed} from kvBase and its query tiles from
+         * qBase (or qBase -1: this task loads its own Q tile and writes its own rows).
+         */
+        void run(int b, int h, int qt, int kvBase, int qBase) {
             int dqk = spec.qkHeadDim(), dv = spec.vHeadDim();
             int i0 = qt * BR, i1 = Math.min(spec.qLength(), i0 + BR), rows = i1 - i0;
             int rowsPad = roundUp(rows, TileKernels.ROW_BLOCK);
@@ -239,12 +238,12 @@ public final class CpuTiledBackend extends CheckedBackend {
             Scratch sc = SCRATCH.get();
             sc.ensure(dqk, dv);
             float[] qs = sc.q, s = sc.s, o = sc.o, m = sc.m, l = sc.l, alpha = sc.alpha;
-            int qAt = 0, qTile = qOrigin + (b * spec.qHeads() + h) * ceilDiv(spec.qLength(), BR) + qt;
+            int qAt = 0, qTile = qBase + h * ceilDiv(spec.qLength(), BR) + qt;
 
             // 1. Q tile, dense (rowsPad x Dqk), zero rows past Sq, packed already or loaded here; O = 0, m = -inf,
             //    l = 0. Not pre-scaled: rounding q*scale first adds an error that large logits amplify beyond the
             //    tolerance model (S2 1e4 logits)
-            if (qOrigin >= 0) {
+            if (qBase >= 0) {
                 qs = packed.q;
                 qAt = packed.qOffset(qTile);
             } else {
@@ -259,7 +258,7 @@ public final class CpuTiledBackend extends CheckedBackend {
             long bandLo = lo(b, i0), bandHi = hi(b, i1 - 1);
             int tFirst = (int) Math.max(0, bandLo < 0 ? 0 : bandLo / BC);
             int tLast = (int) Math.min(tilesKv - 1, bandHi < 0 ? -1 : bandHi / BC);
-            int tileBase = origin + (b * spec.kvHeads() + g) * tilesKv;
+            int tileBase = kvBase + g * tilesKv;
             for (int t = tFirst; t <= tLast; t++) {
                 int j0 = t * BC, jn = Math.min(BC, spec.kvLength() - j0), jEnd = j0 + jn - 1;
                 boolean full = !dataMask && lo(b, i1 - 1) <= j0 && hi(b, i0) >= jEnd;
@@ -300,7 +299,7 @@ public final class CpuTiledBackend extends CheckedBackend {
             // 3. out = O / l, rounded once to the output's type; a row that saw no key (l = 0) is all zeros. Where
             //    rows interleave, O / l is staged in fp32 and written every head of a row at once by unpackOutputs
             int oCol = out.stride(3);
-            boolean staged = qOrigin >= 0, direct = !staged && out.type() == ElementType.FP32 && oCol == 1;
+            boolean staged = qBase >= 0, direct = !staged && out.type() == ElementType.FP32 && oCol == 1;
             float[] dst = staged ? packed.o : direct ? out.data() : o;
             for (int r = 0; r < rows; r++) {
                 float lr = TileKernels.rowSum(l, r);

@@ -15,8 +15,8 @@ import static dev.attest.backends.tiled.CpuTiledBackend.BR;
  * The tiles {@link CpuTiledBackend}'s kernels read, widened to fp32: K and V of every (batch, kv head) tile by tile,
  * Kt[d][c] (transposed, BC columns) and V[c][d], zero past the keys, each V tile's finiteness noted; and, where a
  * query's heads sit in one run, Q of every (batch, query head) tile by tile, row-major (ROWS x Dqk), zero past the
- * queries. Tile number {@code origin + (b·H + h)·tiles + t} holds tile t of (b, h): one buffer serves every problem of
- * a call, each from its own origins.
+ * queries. A (batch entry, problem)'s tiles are numbered from a base {@link TileSchedule} gives it, tile t of head h
+ * at {@code base + h·tiles + t}: one buffer serves every problem of a call, a few entries at a time.
  *
  * <p>Rows are read in memory order. Where every head of a key sits in one run (a packed batch's (total, H, D), a paged
  * block's (slot, H, D)), a few keys' runs are widened into an L1-sized stage and transposed from there head by head;
@@ -26,9 +26,9 @@ import static dev.attest.backends.tiled.CpuTiledBackend.BR;
  * Elsewhere ((B, H, S, D)) each head is its own run: keys are packed head by head, and each task loads its own Q tile.
  */
 final class PackedTiles {
-    /** Floats of keys (and as many of values) widened per stage: 16 KB each, K's and V's stages together in L1. */
+    /** Floats of keys widened per stage: 16 KB, in L1 with the Kt lines the scatter writes. */
     private static final int STAGE_FLOATS = 4096;
-    private static final ThreadLocal<float[][]> STAGE = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[0]);
     /** Rows of a Q tile: BR rounded up to the kernels' row block, the rows past BR zero. */
     static final int ROWS = (BR + TileKernels.ROW_BLOCK - 1) / TileKernels.ROW_BLOCK * TileKernels.ROW_BLOCK;
 
@@ -80,14 +80,17 @@ final class PackedTiles {
                 && headsInOneRun(out, problem.spec().vHeadDim());
     }
 
-    /** Packs query tile qt of batch b for every query head, widening as {@link #pack} does, rows past Sq zero. */
-    void packQueries(AttentionProblem problem, int origin, int b, int qt, int tilesQ) {
+    /**
+     * Packs query tile qt of batch b for every query head h, to tile {@code base + h·tilesQ + qt}, widening as
+     * {@link #pack} does, rows past Sq zero.
+     */
+    void packQueries(AttentionProblem problem, int base, int b, int qt, int tilesQ) {
         Tensor query = problem.query();
         int hq = problem.spec().qHeads(), sq = problem.spec().qLength();
         for (int r = 0; r < ROWS; r++) {
             int i = qt * BR + r;
             for (int h = 0; h < hq; h++) {
-                int at = qOffset(origin + (b * hq + h) * tilesQ + qt) + r * dqk;
+                int at = qOffset(base + h * tilesQ + qt) + r * dqk;
                 if (r < BR && i < sq) {
                     TypedRows.load(query, query.index(b, h, i, 0), 1, dqk, TypedRows.factor(query, b, h), q, at, 1);
                 } else {
@@ -106,11 +109,11 @@ final class PackedTiles {
     }
 
     /** Writes query tile qt of batch b's staged outputs to {@code out}, every head of a row before the next row. */
-    void unpackOutputs(Tensor out, int origin, int b, int qt, int tilesQ) {
+    void unpackOutputs(Tensor out, int base, int b, int qt, int tilesQ) {
         int hq = out.dim(1), sq = out.dim(2);
         for (int r = 0; r < BR && qt * BR + r < sq; r++) {
             for (int h = 0; h < hq; h++) {
-                int at = oOffset(origin + (b * hq + h) * tilesQ + qt) + r * dv;
+                int at = oOffset(base + h * tilesQ + qt) + r * dv;
                 TypedRows.store(o, at, dv, out, out.index(b, h, qt * BR + r, 0), 1);   // rounded once to out's type
             }
         }
@@ -127,16 +130,22 @@ final class PackedTiles {
         /** Whether every head of a key sits in one run, packed through the stage (else head by head). */
         boolean runs();
 
-        /** Every kv head of key j of batch b, widened, unscaled: Hkv·Dqk keys to ks[kOff..], Hkv·Dv values to vs[vOff..]. */
-        void loadRun(int b, int j, float[] ks, int kOff, float[] vs, int vOff);
+        /** Every kv head of key j of batch b, widened, unscaled: Hkv·Dqk floats to ks[kOff..]. */
+        void loadKeyRun(int b, int j, float[] ks, int kOff);
 
-        /** Key j of (b, g) into Kt at column offset ktAt (stride BC) and its value row at vAt, scaled. */
-        void loadHead(int b, int g, int j, float[] kt, int ktAt, float[] v, int vAt);
+        /** Key j of (b, g) into Kt at column offset ktAt (stride BC), scaled. */
+        void loadKey(int b, int g, int j, float[] kt, int ktAt);
 
-        /** fp8's descale of (b, g)'s keys, or of its values; 1 for every other type. */
+        /** Value j of (b, g), widened and scaled, to the Dv floats at v[vAt..]. */
+        void loadValue(int b, int g, int j, float[] v, int vAt);
+
+        /** Value j of batch b for every kv head g, as {@link #loadValue}, to v[vAt + g·headStride..]. */
+        default void loadValues(int b, int j, int hkv, float[] v, int vAt, int headStride) {
+            for (int g = 0; g < hkv; g++) loadValue(b, g, j, v, vAt + g * headStride);
+        }
+
+        /** fp8's descale of (b, g)'s keys; 1 for every other type. */
         float keyScale(int b, int g);
-
-        float valueScale(int b, int g);
     }
 
     /** The keys and values of a dense problem, widening fp16, bf16 and fp8 (times its descale) to fp32. */
@@ -154,22 +163,20 @@ final class PackedTiles {
                 return runs;
             }
 
-            public void loadRun(int b, int j, float[] ks, int kOff, float[] vs, int vOff) {
+            public void loadKeyRun(int b, int j, float[] ks, int kOff) {
                 TypedRows.load(k, k.index(b, 0, j, 0), 1, hkv * dqk, 1f, ks, kOff, 1);
-                TypedRows.load(val, val.index(b, 0, j, 0), 1, hkv * dv, 1f, vs, vOff, 1);
             }
 
-            public void loadHead(int b, int g, int j, float[] kt, int ktAt, float[] v, int vAt) {
+            public void loadKey(int b, int g, int j, float[] kt, int ktAt) {
                 TypedRows.load(k, k.index(b, g, j, 0), k.stride(3), dqk, keyScale(b, g), kt, ktAt, BC);
-                TypedRows.load(val, val.index(b, g, j, 0), val.stride(3), dv, valueScale(b, g), v, vAt, 1);
+            }
+
+            public void loadValue(int b, int g, int j, float[] v, int vAt) {
+                TypedRows.load(val, val.index(b, g, j, 0), val.stride(3), dv, TypedRows.factor(val, b, g), v, vAt, 1);
             }
 
             public float keyScale(int b, int g) {
                 return TypedRows.factor(k, b, g);
-            }
-
-            public float valueScale(int b, int g) {
-                return TypedRows.factor(val, b, g);
             }
         };
     }
@@ -188,22 +195,30 @@ final class PackedTiles {
                 return true;                                   // a block's heads are its key's neighbours
             }
 
-            public void loadRun(int b, int j, float[] ks, int kOff, float[] vs, int vOff) {
-                int id = kv.blockOf(b, j), slot = j % kv.blockSize();
-                loadSlot(kv.keys().block(id), slot, hkv, dqk, ks, kOff);
-                loadSlot(kv.values().block(id), slot, hkv, dv, vs, vOff);
+            public void loadKeyRun(int b, int j, float[] ks, int kOff) {
+                loadSlot(kv.keys().block(kv.blockOf(b, j)), j % kv.blockSize(), hkv, dqk, ks, kOff);
             }
 
-            public void loadHead(int b, int g, int j, float[] kt, int ktAt, float[] v, int vAt) {
-                throw new UnsupportedOperationException("a paged KV is packed through the stage");
+            public void loadKey(int b, int g, int j, float[] kt, int ktAt) {
+                throw new UnsupportedOperationException("a paged KV's keys are packed through the stage");
+            }
+
+            public void loadValue(int b, int g, int j, float[] v, int vAt) {
+                Tensor block = kv.values().block(kv.blockOf(b, j));
+                TypedRows.load(block, block.index(j % kv.blockSize(), g, 0), block.stride(2), dv, 1f, v, vAt, 1);
+            }
+
+            @Override
+            public void loadValues(int b, int j, int heads, float[] v, int vAt, int headStride) {
+                Tensor block = kv.values().block(kv.blockOf(b, j));     // looked up once for every head
+                for (int g = 0; g < heads; g++) {
+                    TypedRows.load(block, block.index(j % kv.blockSize(), g, 0), block.stride(2), dv, 1f, v,
+                            vAt + g * headStride, 1);
+                }
             }
 
             public float keyScale(int b, int g) {
                 return 1f;                                     // a pool is fp32, fp16 or bf16
-            }
-
-            public float valueScale(int b, int g) {
-                return 1f;
             }
         };
     }
@@ -224,41 +239,52 @@ final class PackedTiles {
         return t.stride(3) == 1 && t.stride(1) == dim;
     }
 
-    /** Packs kv tile t of batch b for every kv head from {@code keys}, its tiles numbered from {@code origin}. */
-    void pack(KeySource keys, int origin, int b, int t, int tilesKv, int hkv) {
+    /** Packs kv tile t of batch b for every kv head g from {@code keys}, to tile {@code base + g·tilesKv + t}. */
+    void pack(KeySource keys, int base, int b, int t, int tilesKv, int hkv) {
         int rows = keys.length(b);
         if (keys.runs()) {
-            packStaged(keys, origin, b, t, tilesKv, hkv, rows);
+            packStaged(keys, base, b, t, tilesKv, hkv, rows);
         } else {
             for (int g = 0; g < hkv; g++) {
-                int tile = origin + (b * hkv + g) * tilesKv + t;
+                int tile = base + g * tilesKv + t;
                 for (int c = 0; c < BC; c++) {
                     int j = t * BC + c;
-                    if (j < rows) keys.loadHead(b, g, j, kt, ktOffset(tile) + c, v, vOffset(tile) + c * dv);
-                    else zeroColumn(tile, c);
+                    if (j < rows) {
+                        keys.loadKey(b, g, j, kt, ktOffset(tile) + c);
+                        keys.loadValue(b, g, j, v, vOffset(tile) + c * dv);
+                    } else {
+                        zeroColumn(tile, c);
+                    }
                 }
             }
         }
         for (int g = 0; g < hkv; g++) {
-            int tile = origin + (b * hkv + g) * tilesKv + t;
+            int tile = base + g * tilesKv + t;
             vFinite[tile] = TileKernels.allFinite(v, vOffset(tile), BC * dv);
         }
     }
 
-    /** Tile t through the stage: a few keys' runs widened, then scattered head by head. */
-    private void packStaged(KeySource keys, int origin, int b, int t, int tilesKv, int hkv, int rows) {
-        int kRun = hkv * dqk, vRun = hkv * dv, step = Math.max(1, STAGE_FLOATS / Math.max(kRun, vRun));
-        float[][] stage = STAGE.get();
-        if (stage[0].length < step * kRun) stage[0] = new float[step * kRun];
-        if (stage[1].length < step * vRun) stage[1] = new float[step * vRun];
-        float[] ks = stage[0], vs = stage[1];
+    /**
+     * Tile t in memory order. Values go straight to their tiles key by key, every head of a key before the next key
+     * (a V tile is row-major, so each head's tile is written in order). Keys are transposed, which written key by key
+     * would touch Dqk lines of every head's tile at once: a few keys' runs are widened into the stage, then scattered
+     * head by head.
+     */
+    private void packStaged(KeySource keys, int base, int b, int t, int tilesKv, int hkv, int rows) {
+        int kRun = hkv * dqk, step = Math.max(1, STAGE_FLOATS / kRun);
+        float[] ks = STAGE.get();
+        if (ks.length < step * kRun) STAGE.set(ks = new float[step * kRun]);
         for (int c0 = 0; c0 < BC; c0 += step) {
             int n = Math.min(step, BC - c0), present = Math.max(0, Math.min(n, rows - (t * BC + c0)));
-            for (int c = 0; c < present; c++) keys.loadRun(b, t * BC + c0 + c, ks, c * kRun, vs, c * vRun);
+            for (int c = 0; c < present; c++) {
+                int j = t * BC + c0 + c;
+                keys.loadKeyRun(b, j, ks, c * kRun);
+                keys.loadValues(b, j, hkv, v, vOffset(base + t) + (c0 + c) * dv, tilesKv * BC * dv);
+            }
             for (int g = 0; g < hkv; g++) {
-                int tile = origin + (b * hkv + g) * tilesKv + t, kt0 = ktOffset(tile), v0 = vOffset(tile);
+                int tile = base + g * tilesKv + t, kt0 = ktOffset(tile);
                 // 1 but for fp8, whose stage holds x·1 = x: one rounding, as packed head by head
-                float kf = keys.keyScale(b, g), vf = keys.valueScale(b, g);
+                float kf = keys.keyScale(b, g);
                 for (int c = 0; c < n; c++) {
                     int col = c0 + c;
                     if (c >= present) {
@@ -266,7 +292,6 @@ final class PackedTiles {
                         continue;
                     }
                     for (int d = 0, at = c * kRun + g * dqk; d < dqk; d++) kt[kt0 + d * BC + col] = ks[at + d] * kf;
-                    for (int d = 0, at = c * vRun + g * dv; d < dv; d++) v[v0 + col * dv + d] = vs[at + d] * vf;
                 }
             }
         }

@@ -30,9 +30,10 @@ import static dev.attest.backends.tiled.CpuTiledBackend.BR;
  *   its output tiles to write                 where rows are staged
  * </pre>
  *
- * A task waits (spinning) until its unit's tiles are packed, and an output tile until every head's task of it is
- * done. Items are taken in order by whichever thread is free, so everything an item waits for was taken before it by
- * a running thread that does not wait on it: waits are short and cannot deadlock, and no pause separates problems.
+ * A task waits (spinning) until its unit's tiles are packed, an output tile until every head's task of it is done,
+ * and a unit's first packs until the unit that last used its slot of the buffer is done. Everything an item waits for
+ * is an earlier item, and items are taken in order by whichever thread is free, so the earliest unfinished item never
+ * waits: waits are short and cannot deadlock, and no pause separates problems.
  * Head by head, one head's kv tiles stay in cache from one query tile to the next. The arithmetic of each output row
  * is one task's, whatever the order: the result does not depend on the schedule or the thread count.
  */
@@ -40,9 +41,12 @@ final class TileSchedule {
     /** Below this many multiply-adds everything runs on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1L << 15;
 
-    /** Computes query tile qt of (batch b, query head h) of part number {@code part}. */
+    /**
+     * Computes query tile qt of (batch b, query head h) of part number {@code part}, the entry's kv tiles in the
+     * packed buffer from kvBase, its query tiles from qBase (-1 where its rows are not staged).
+     */
     interface Task {
-        void run(int part, int b, int h, int qt);
+        void run(int part, int b, int h, int qt, int kvBase, int qBase);
     }
 
     /** One problem of a call: attention into {@code out}, each row's log-sum-exp into {@code lse} (B, Hq, Sq) unless null. */
@@ -66,30 +70,33 @@ final class TileSchedule {
         int packs() {
             return kvPacks + staged;
         }
+
+        int items() {
+            return packs() + tasks + staged;
+        }
     }
 
     private final List<Part> parts;
-    private final int[] kvOrigin, qOrigin;        // per part; qOrigin -1 where rows are not staged
     private final List<Unit> units = new ArrayList<>();
     private final int[] unitStart;
-    private final int items, kvTiles, qTiles, stagedTiles;
+    private final int items, stagedTiles;
     private final long work;
+    /**
+     * Units share the packed buffer's slots, unit u using slot u mod slots once unit u - slots is done: a call's
+     * tiles take a few units' room, not the whole batch's, and a slot is rewritten while it is still in cache (one
+     * sequence at a time reuses its tiles the same way).
+     */
+    private final int slots, slotKv, slotQ;
 
     TileSchedule(List<Part> parts) {
         this.parts = parts;
-        kvOrigin = new int[parts.size()];
-        qOrigin = new int[parts.size()];
-        int kv = 0, q = 0;
+        boolean[] staged = new boolean[parts.size()];
         long multiplyAdds = 0;
         List<int[]> entries = new ArrayList<>();                 // {part, b}
         for (int p = 0; p < parts.size(); p++) {
             Part part = parts.get(p);
             AttentionSpec spec = part.problem().spec();
-            kvOrigin[p] = kv;
-            kv += spec.batch() * spec.kvHeads() * part.tilesKv();
-            boolean staged = PackedTiles.stagesRows(part.problem(), part.out());
-            qOrigin[p] = staged ? q : -1;
-            if (staged) q += spec.batch() * spec.qHeads() * part.tilesQ();
+            staged[p] = PackedTiles.stagesRows(part.problem(), part.out());
             multiplyAdds += (long) spec.batch() * spec.qHeads() * spec.qLength() * spec.kvLength()
                     * (spec.qkHeadDim() + spec.vHeadDim());
             for (int b = 0; b < spec.batch(); b++) entries.add(new int[]{p, b});
@@ -99,94 +106,114 @@ final class TileSchedule {
             return -(long) spec.qLength() * spec.kvLength();
         }));
         unitStart = new int[entries.size() + 1];
-        int next = 0, stagedBase = 0;
+        int next = 0, stagedBase = 0, kvRoom = 0, qRoom = 0;
         for (int u = 0; u < entries.size(); u++) {
             Part part = parts.get(entries.get(u)[0]);
-            int staged = qOrigin[entries.get(u)[0]] >= 0 ? part.tilesQ() : 0;
-            Unit unit = new Unit(entries.get(u)[0], entries.get(u)[1], next, part.tilesKv(), staged,
-                    part.problem().spec().qHeads() * part.tilesQ(), stagedBase);
+            AttentionSpec spec = part.problem().spec();
+            int stagedQ = staged[entries.get(u)[0]] ? part.tilesQ() : 0;
+            Unit unit = new Unit(entries.get(u)[0], entries.get(u)[1], next, part.tilesKv(), stagedQ,
+                    spec.qHeads() * part.tilesQ(), stagedBase);
             units.add(unit);
             unitStart[u] = next;
-            next += unit.packs() + unit.tasks() + staged;
-            stagedBase += staged;
+            next += unit.items();
+            stagedBase += stagedQ;
+            kvRoom = Math.max(kvRoom, spec.kvHeads() * part.tilesKv());
+            qRoom = Math.max(qRoom, spec.qHeads() * stagedQ);
         }
         unitStart[entries.size()] = next;
         items = next;
-        kvTiles = kv;
-        qTiles = q;
         stagedTiles = stagedBase;
         work = multiplyAdds;
+        slots = Math.max(1, Math.min(entries.size(), parallel(items, work) ? workers() + 1 : 1));
+        slotKv = kvRoom;
+        slotQ = qRoom;
     }
 
+    /** Tiles of K/V the packed buffer needs room for. */
     int kvTiles() {
-        return kvTiles;
+        return slots * slotKv;
     }
 
+    /** Query (and output) tiles the packed buffer needs room for. */
     int qTiles() {
-        return qTiles;
-    }
-
-    int kvOrigin(int part) {
-        return kvOrigin[part];
-    }
-
-    int qOrigin(int part) {
-        return qOrigin[part];
+        return slots * slotQ;
     }
 
     /** Runs every item, packing into {@code packed} (room for {@link #kvTiles()} and {@link #qTiles()} tiles). */
     void run(PackedTiles packed, Task task) {
         AtomicIntegerArray unpacked = new AtomicIntegerArray(units.size());
+        AtomicIntegerArray left = new AtomicIntegerArray(units.size());          // items of a unit not done
         AtomicIntegerArray unfinished = new AtomicIntegerArray(stagedTiles);   // heads left per staged tile
         for (int u = 0; u < units.size(); u++) {
             Unit unit = units.get(u);
             unpacked.set(u, unit.packs());
+            left.set(u, unit.items());
             int heads = parts.get(unit.part()).problem().spec().qHeads();
             for (int qt = 0; qt < unit.staged(); qt++) unfinished.set(unit.stagedBase() + qt, heads);
         }
-        forEach(items, work, i -> {
+        forEach(items, i -> {
             int u = Arrays.binarySearch(unitStart, i);
             if (u < 0) u = -u - 2;                                      // the unit whose items hold i
             while (unitStart[u + 1] == i) u++;                          // past units without items
-            Unit unit = units.get(u);
-            Part part = parts.get(unit.part());
-            int p = unit.part(), b = unit.b(), k = i - unit.start(), tilesQ = part.tilesQ();
-            if (k < unit.packs()) {
-                try {
-                    if (k < unit.kvPacks()) {
-                        packed.pack(part.keys(), kvOrigin[p], b, k, part.tilesKv(), part.problem().spec().kvHeads());
-                    }
-                    else packed.packQueries(part.problem(), qOrigin[p], b, k - unit.kvPacks(), tilesQ);
-                } finally {
-                    unpacked.decrementAndGet(u);                        // a failed pack must not leave a waiter
-                }
-                return;
+            try {
+                runItem(packed, task, u, i, unpacked, left, unfinished);
+            } finally {
+                left.decrementAndGet(u);                                // a failed item must not leave a waiter
             }
-            k -= unit.packs();
-            if (k < unit.tasks()) {
-                while (unpacked.get(u) > 0) Thread.onSpinWait();
-                int t = unit.tasks() - 1 - k;                           // late query tiles first
-                try {
-                    task.run(p, b, t / tilesQ, t % tilesQ);
-                } finally {
-                    if (unit.staged() > 0) unfinished.decrementAndGet(unit.stagedBase() + t % tilesQ);
-                }
-                return;
-            }
-            int qt = k - unit.tasks();                                  // every head's rows of tile qt staged
-            while (unfinished.get(unit.stagedBase() + qt) > 0) Thread.onSpinWait();
-            packed.unpackOutputs(part.out(), qOrigin[p], b, qt, tilesQ);
         });
     }
 
-    /** Runs {@code body(0 .. n-1)}, in parallel on the current fork/join pool when the work is worth it. */
-    private static void forEach(int n, long work, IntConsumer body) {
-        int workers = ForkJoinTask.inForkJoinPool() ? ForkJoinTask.getPool().getParallelism()
+    private void runItem(PackedTiles packed, Task task, int u, int i, AtomicIntegerArray unpacked,
+                         AtomicIntegerArray left, AtomicIntegerArray unfinished) {
+        Unit unit = units.get(u);
+        Part part = parts.get(unit.part());
+        int p = unit.part(), b = unit.b(), k = i - unit.start(), tilesQ = part.tilesQ();
+        int slot = u % slots, kvBase = slot * slotKv, qBase = unit.staged() > 0 ? slot * slotQ : -1;
+        if (k < unit.packs()) {
+            try {
+                // the slot's last user, taken earlier by a running thread, is done first
+                if (u >= slots) while (left.get(u - slots) > 0) Thread.onSpinWait();
+                if (k < unit.kvPacks()) {
+                    packed.pack(part.keys(), kvBase, b, k, part.tilesKv(), part.problem().spec().kvHeads());
+                }
+                else packed.packQueries(part.problem(), qBase, b, k - unit.kvPacks(), tilesQ);
+            } finally {
+                unpacked.decrementAndGet(u);                            // a failed pack must not leave a waiter
+            }
+            return;
+        }
+        k -= unit.packs();
+        if (k < unit.tasks()) {
+            while (unpacked.get(u) > 0) Thread.onSpinWait();
+            int t = unit.tasks() - 1 - k;                               // late query tiles first
+            try {
+                task.run(p, b, t / tilesQ, t % tilesQ, kvBase, qBase);
+            } finally {
+                if (unit.staged() > 0) unfinished.decrementAndGet(unit.stagedBase() + t % tilesQ);
+            }
+            return;
+        }
+        int qt = k - unit.tasks();                                      // every head's rows of tile qt staged
+        while (unfinished.get(unit.stagedBase() + qt) > 0) Thread.onSpinWait();
+        packed.unpackOutputs(part.out(), qBase, b, qt, tilesQ);
+    }
+
+    private static int workers() {
+        return ForkJoinTask.inForkJoinPool() ? ForkJoinTask.getPool().getParallelism()
                 : ForkJoinPool.commonPool().getParallelism() + 1;
-        if (n <= 1 || workers <= 1 || work < PARALLEL_THRESHOLD) {
+    }
+
+    private static boolean parallel(int n, long work) {
+        return n > 1 && workers() > 1 && work >= PARALLEL_THRESHOLD;
+    }
+
+    /** Runs {@code body(0 .. n-1)}, in parallel on the current fork/join pool when the work is worth it. */
+    private void forEach(int n, IntConsumer body) {
+        if (!parallel(n, work)) {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
+        int workers = workers();
         AtomicInteger next = new AtomicInteger();
         IntStream.range(0, Math.min(workers, n)).parallel().forEach(w -> {
             for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
