@@ -26,8 +26,16 @@ public final class Golden {
     private Golden() {
     }
 
-    /** A case read from disk and checked: its options and the problem its arrays make, with the expected output. */
-    public record Loaded(GoldenCase options, AttentionProblem problem, Tensor expected) {
+    /**
+     * A case read from disk and checked: its options and the problem its arrays make, with the expected output;
+     * format 2's expected log-sum-exp and scores (null when the case has none) and, for a cache case, the steps a
+     * cache runs ({@code problem} is then its first step as one problem).
+     */
+    public record Loaded(GoldenCase options, AttentionProblem problem, Tensor expected, Tensor expectedLse,
+                         Tensor expectedScores, GoldenCachePlan cache) {
+        public Loaded(GoldenCase options, AttentionProblem problem, Tensor expected) {
+            this(options, problem, expected, null, null, null);
+        }
     }
 
     /** The names of the cases in {@code dir}: every NAME with a NAME.json or a NAME.npz, sorted. */
@@ -73,11 +81,71 @@ public final class Golden {
             }
         }
         try {
-            AttentionProblem p = problem(c, arrays);
-            return new Loaded(c, p, tensor(c, GoldenCase.OUT, arrays.get(GoldenCase.OUT)));
+            if (c.v2() != null) c = withIntegerArrays(c, arrays);
+            Tensor expected = tensor(c, GoldenCase.OUT, arrays.get(GoldenCase.OUT));
+            Tensor lse = auxiliary(c, arrays, GoldenCase.LSE), scores = auxiliary(c, arrays, GoldenCase.SCORES);
+            if (scores != null && c.v2().scoreStage() == null) {
+                throw new GoldenException(name + ".json: the array 'scores' needs the field 'scoreStage'");
+            }
+            if (scores == null && c.v2() != null && c.v2().scoreStage() != null) {
+                throw new GoldenException(name + ".json: field 'scoreStage' is set but " + name + ".npz has no array"
+                        + " 'scores'");
+            }
+            if (c.isCache()) {
+                GoldenCachePlan plan = GoldenCachePlan.of(c, arrays);
+                if (scores != null && scores.dim(3) != plan.steps().get(0).spec().kvLength()) {
+                    throw new GoldenException(name + ".npz: array 'scores' has " + scores.dim(3) + " key columns but"
+                            + " the step sees " + plan.steps().get(0).spec().kvLength() + " (past + kvLength)");
+                }
+                return new Loaded(c, plan.steps().get(0), expected, lse, scores, plan);
+            }
+            for (String a : List.of(GoldenCase.PAST_KEY, GoldenCase.PAST_VALUE, GoldenCase.PRESENT_KEY,
+                    GoldenCase.PRESENT_VALUE)) {
+                if (arrays.containsKey(a)) {
+                    throw new GoldenException(name + ".npz: array '" + a + "' belongs to a cache case, and "
+                            + name + ".json has no field 'cache'");
+                }
+            }
+            return new Loaded(c, problem(c, arrays), expected, lse, scores, null);
         } catch (InvalidProblemException e) {
             throw new GoldenException(name + ": " + e.getMessage());
         }
+    }
+
+    /** Format 2's integer arrays key_lengths and offsets, taken into the case's options. */
+    private static GoldenCase withIntegerArrays(GoldenCase c, Map<String, Npy.Array> arrays) {
+        int[] keyLengths = ints(c, arrays.get(GoldenCase.KEY_LENGTHS), GoldenCase.KEY_LENGTHS);
+        int[] offsets = ints(c, arrays.get(GoldenCase.OFFSETS), GoldenCase.OFFSETS);
+        String alignment = c.causal() != null ? c.causal() : c.v2().windowAlignment();
+        if (offsets != null && !"per_sequence".equals(alignment)) {
+            throw new GoldenException(c.name() + ".npz: array 'offsets' is only for alignment \"per_sequence\"");
+        }
+        if (c.isCache() && keyLengths != null) {
+            throw new GoldenException(c.name() + ".npz: array 'key_lengths' is not for a cache case (its chunks"
+                    + " append every sequence's keys)");
+        }
+        GoldenCase with = c.withV2(c.v2().withOffsets(offsets), keyLengths);
+        with.spec();                                        // per-sequence offsets checked against the batch
+        return with;
+    }
+
+    private static int[] ints(GoldenCase c, Npy.Array a, String array) {
+        if (a == null) return null;
+        long[] v = a.ints();
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            if ((int) v[i] != v[i]) {
+                throw new GoldenException(c.name() + ".npz: " + array + "[" + i + "] is " + v[i] + ", past int32");
+            }
+            out[i] = (int) v[i];
+        }
+        return out;
+    }
+
+    /** An fp32 auxiliary output (lse (B, Hq, Sq) or scores (B, Hq, Sq, keys)) as a row-major tensor, or null. */
+    private static Tensor auxiliary(GoldenCase c, Map<String, Npy.Array> arrays, String array) {
+        Npy.Array a = arrays.get(array);
+        return a == null ? null : Tensor.of(a.data(), a.shape());
     }
 
     /** The problem the arrays make, viewed in the case's layout and types (the arrays are shared, not copied). */
@@ -85,6 +153,11 @@ public final class Golden {
         Tensor q = tensor(c, GoldenCase.Q, arrays.get(GoldenCase.Q));
         Tensor k = tensor(c, GoldenCase.K, arrays.get(GoldenCase.K));
         Tensor v = tensor(c, GoldenCase.V, arrays.get(GoldenCase.V));
+        return new AttentionProblem(c.spec(), q, k, v, mask(c, arrays), c.keyLengths());
+    }
+
+    /** The case's attn_mask (boolean, or additive in fp32, fp16 or bf16), or null. */
+    static Mask mask(GoldenCase c, Map<String, Npy.Array> arrays) {
         Npy.Array m = arrays.get(GoldenCase.MASK);
         Mask mask = null;
         if (m != null) {
@@ -100,7 +173,7 @@ public final class Golden {
                         m.shape());
             }
         }
-        return new AttentionProblem(c.spec(), q, k, v, mask, c.keyLengths());
+        return mask;
     }
 
     /**
@@ -109,7 +182,7 @@ public final class Golden {
      */
     static Tensor tensor(GoldenCase c, String array, Npy.Array a) {
         ElementType type = c.elementTypes().of(array);
-        int[] stored = c.storedShape(array);
+        int[] stored = a.shape();                          // the header check matched it to the case
         Tensor rowMajor = switch (type) {
             case FP32 -> Tensor.of(a.data(), stored);
             case FP16, BF16 -> Tensor.ofBits(a.bits16(), type, stored);

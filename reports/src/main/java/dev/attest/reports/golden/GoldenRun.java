@@ -1,6 +1,8 @@
 package dev.attest.reports.golden;
 
 import dev.attest.reference.AttentionProblem;
+import dev.attest.reference.AuxiliaryOutputs;
+import dev.attest.reference.ScoreStage;
 import dev.attest.reference.ElementType;
 import dev.attest.reference.Layout;
 import dev.attest.reference.Mask;
@@ -39,6 +41,7 @@ public final class GoldenRun {
     }
 
     static GoldenResult check(Golden.Loaded loaded, AttentionBackend backend, Function<Throwable, String> describeCrash) {
+        if (loaded.cache() != null) return GoldenCacheRun.check(loaded, backend, describeCrash);
         String name = loaded.options().name();
         AttentionProblem problem = loaded.problem();
         boolean strided = loaded.options().storage() != Layout.BHSD;
@@ -60,9 +63,13 @@ public final class GoldenRun {
             return new GoldenResult(name, backend.name(), Status.UNSUPPORTED, backend.name() + " does not declare "
                     + missing);
         }
+        AuxiliaryOutputs aux = auxiliary(loaded, problem.spec());
+        String auxMissing = aux == null ? null : missingAuxiliary(backend, aux);
+        if (auxMissing != null) return new GoldenResult(name, backend.name(), Status.UNSUPPORTED, auxMissing);
         Snapshot before = new Snapshot(problem);
         try {
-            backend.attention(problem, out);
+            if (aux == null) backend.attention(problem, out);
+            else backend.attention(problem, out, aux);
         } catch (UnsupportedFeatureException e) {
             return new GoldenResult(name, backend.name(), Status.UNSUPPORTED, e.getMessage());
         } catch (RuntimeException | Error e) {
@@ -70,11 +77,52 @@ public final class GoldenRun {
         }
         String mutated = before.changedIn(problem);
         if (mutated != null) return new GoldenResult(name, backend.name(), Status.FAIL, mutated);
-        GoldenVerdict v = GoldenVerdict.of(out, loaded.expected(), loaded.options().atol(), loaded.options().rtol());
-        String tolerance = String.format(java.util.Locale.ROOT, " (atol %.1g, rtol %.1g)", loaded.options().atol(),
-                loaded.options().rtol());
-        return new GoldenResult(name, backend.name(), v.pass() ? Status.PASS : Status.FAIL,
-                v.describe(problem.outputShape()) + tolerance);
+        return judged(loaded, backend, out, aux, null);
+    }
+
+    /**
+     * out, and the auxiliary outputs the case expects, against the expected ones at the case's tolerance; {@code more}
+     * (or null) is a further verdict already made (a cache's present K/V), a failure that fails the case.
+     */
+    static GoldenResult judged(Golden.Loaded loaded, AttentionBackend backend, Tensor out, AuxiliaryOutputs aux,
+                               String more) {
+        double atol = loaded.options().atol(), rtol = loaded.options().rtol();
+        GoldenVerdict v = GoldenVerdict.of(out, loaded.expected(), atol, rtol);
+        boolean pass = v.pass() && more == null;
+        StringBuilder said = new StringBuilder(v.describe(out.shape()));
+        if (loaded.expectedLse() != null) pass &= judge("lse", aux.logSumExp(), loaded.expectedLse(), atol, rtol, said);
+        if (loaded.expectedScores() != null) {
+            pass &= judge("scores", aux.scores(), loaded.expectedScores(), atol, rtol, said);
+        }
+        if (more != null) said.append("; ").append(more);
+        String tolerance = String.format(java.util.Locale.ROOT, " (atol %.1g, rtol %.1g)", atol, rtol);
+        return new GoldenResult(loaded.options().name(), backend.name(), pass ? Status.PASS : Status.FAIL,
+                said + tolerance);
+    }
+
+    /** Appends the verdict on one auxiliary output to {@code said}; returns whether it passed. */
+    private static boolean judge(String what, Tensor got, Tensor expected, double atol, double rtol,
+                                 StringBuilder said) {
+        GoldenVerdict v = GoldenVerdict.of(got, expected, atol, rtol);
+        said.append("; ").append(what).append(' ').append(v.describe(expected.shape()));
+        return v.pass();
+    }
+
+    /** The auxiliary outputs a case expects, allocated for {@code spec}, or null when it expects none. */
+    static AuxiliaryOutputs auxiliary(Golden.Loaded loaded, dev.attest.reference.AttentionSpec spec) {
+        if (loaded.expectedLse() == null && loaded.expectedScores() == null) return null;
+        ScoreStage stage = loaded.expectedScores() == null ? null
+                : ScoreStage.valueOf(loaded.options().v2().scoreStage().toUpperCase(java.util.Locale.ROOT));
+        return AuxiliaryOutputs.allocate(spec, loaded.expectedLse() != null, stage);
+    }
+
+    /** Why the backend cannot give {@code aux} (the features it does not declare), or null. */
+    static String missingAuxiliary(AttentionBackend backend, AuxiliaryOutputs aux) {
+        Set<Feature> need = java.util.EnumSet.noneOf(Feature.class);
+        if (aux.logSumExp() != null) need.add(Feature.LOG_SUM_EXP);
+        if (aux.scores() != null) need.add(Feature.ATTENTION_SCORES);
+        Set<Feature> missing = backend.capabilities().missing(need);
+        return missing.isEmpty() ? null : backend.name() + " does not declare " + missing;
     }
 
     /** Copies of the stored bits of the inputs a backend must not write, to find the element it changed. */

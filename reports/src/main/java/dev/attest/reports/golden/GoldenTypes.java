@@ -57,13 +57,17 @@ public record GoldenTypes(TensorTypes tensors, ElementType mask, Map<String, Des
         return new GoldenTypes(tensors, mask, newDescales);
     }
 
-    /** The element type of q, k, v or out. */
+    /**
+     * The element type of q, k, v or out; a cache's past and present K/V have the type of k and v (the cache's
+     * storage), the auxiliary outputs lse and scores are fp32.
+     */
     public ElementType of(String array) {
         return switch (array) {
             case GoldenCase.Q -> tensors.query();
-            case GoldenCase.K -> tensors.key();
-            case GoldenCase.V -> tensors.value();
+            case GoldenCase.K, GoldenCase.PAST_KEY, GoldenCase.PRESENT_KEY -> tensors.key();
+            case GoldenCase.V, GoldenCase.PAST_VALUE, GoldenCase.PRESENT_VALUE -> tensors.value();
             case GoldenCase.OUT -> tensors.output();
+            case GoldenCase.LSE, GoldenCase.SCORES -> ElementType.FP32;
             default -> throw new IllegalArgumentException(array);
         };
     }
@@ -93,7 +97,10 @@ public record GoldenTypes(TensorTypes tensors, ElementType mask, Map<String, Des
         boolean mask = array.equals(GoldenCase.MASK);
         Set<Npy.Dtype> allowed;
         String declared;
-        if (mask && this.mask == null) {
+        if (array.equals(GoldenCase.KEY_LENGTHS) || array.equals(GoldenCase.OFFSETS)) {
+            allowed = Set.of(Npy.Dtype.INT32, Npy.Dtype.INT64);
+            declared = "integer";
+        } else if (mask && this.mask == null) {
             allowed = Set.of(Npy.Dtype.FLOAT32, Npy.Dtype.FLOAT64, Npy.Dtype.BOOL);
             declared = "fp32 or bool (no \"attn_mask\" in \"types\")";
         } else {

@@ -50,7 +50,9 @@ public final class Npy {
         BOOL("|b1", 1, "bool"),
         FLOAT16("<f2", 2, "float16"),
         UINT16("<u2", 2, "uint16"),
-        UINT8("|u1", 1, "uint8");
+        UINT8("|u1", 1, "uint8"),
+        INT32("<i4", 4, "int32"),
+        INT64("<i8", 8, "int64");
 
         private final String descr;
         private final int itemSize;
@@ -66,9 +68,14 @@ public final class Npy {
             return descr;
         }
 
-        /** Held as a float[] (float32, float64 narrowed, bool as 0/1), else as raw bits. */
+        /** Held as a float[] (float32, float64 narrowed, bool as 0/1), else as raw bits or integers. */
         boolean isFloat() {
             return this == FLOAT32 || this == FLOAT64 || this == BOOL;
+        }
+
+        /** Held as a long[]: key lengths, offsets, ONNX's int64 inputs. */
+        public boolean isInteger() {
+            return this == INT32 || this == INT64;
         }
 
         /** "&lt;f2 (float16)": the descr with NumPy's name, for messages. */
@@ -84,7 +91,8 @@ public final class Npy {
 
     /**
      * An array: its shape, its dtype and its elements in C (row-major) order: values in a float[] for float32,
-     * float64 and bool; raw bits in a short[] for {@code <f2} and {@code <u2}, in a byte[] for {@code |u1}.
+     * float64 and bool; raw bits in a short[] for {@code <f2} and {@code <u2}, in a byte[] for {@code |u1}; integers
+     * in a long[] for {@code <i4} and {@code <i8}.
      */
     public static final class Array {
         private final int[] shape;
@@ -92,8 +100,9 @@ public final class Npy {
         private final float[] floats;
         private final short[] bits16;
         private final byte[] bits8;
+        private final long[] ints;
 
-        private Array(int[] shape, Dtype dtype, float[] floats, short[] bits16, byte[] bits8, int length) {
+        private Array(int[] shape, Dtype dtype, float[] floats, short[] bits16, byte[] bits8, long[] ints, int length) {
             long n = 1;
             for (int d : shape) n *= d;
             if (n != length) {
@@ -105,6 +114,7 @@ public final class Npy {
             this.floats = floats;
             this.bits16 = bits16;
             this.bits8 = bits8;
+            this.ints = ints;
         }
 
         /** float32 values. */
@@ -114,18 +124,27 @@ public final class Npy {
 
         /** Values of a float dtype: float32, float64 (as read, narrowed) or bool (0 and 1). */
         public Array(int[] shape, float[] data, Dtype dtype) {
-            this(shape, requireFloat(dtype), data, null, null, data.length);
+            this(shape, requireFloat(dtype), data, null, null, null, data.length);
         }
 
         /** Raw 16-bit elements: {@code <f2} (fp16 bits) or {@code <u2} (bf16 bits). */
         public static Array ofBits(int[] shape, short[] bits, Dtype dtype) {
             if (dtype != Dtype.FLOAT16 && dtype != Dtype.UINT16) throw new IllegalArgumentException(dtype + " is not 16-bit");
-            return new Array(shape, dtype, null, bits, null, bits.length);
+            return new Array(shape, dtype, null, bits, null, null, bits.length);
         }
 
         /** Raw 8-bit elements ({@code |u1}: fp8 bits). */
         public static Array ofBits(int[] shape, byte[] bits) {
-            return new Array(shape, Dtype.UINT8, null, null, bits, bits.length);
+            return new Array(shape, Dtype.UINT8, null, null, bits, null, bits.length);
+        }
+
+        /** Integers of an {@code <i4} or {@code <i8} array (an int32 one's values must fit in int32). */
+        public static Array ofInts(int[] shape, long[] values, Dtype dtype) {
+            if (!dtype.isInteger()) throw new IllegalArgumentException(dtype + " is not an integer dtype");
+            for (long v : values) {
+                if (dtype == Dtype.INT32 && (int) v != v) throw new IllegalArgumentException(v + " is not an int32");
+            }
+            return new Array(shape, dtype, null, null, null, values, values.length);
         }
 
         private static Dtype requireFloat(Dtype dtype) {
@@ -163,8 +182,15 @@ public final class Npy {
             return bits8;
         }
 
+        /** The values of an {@code <i4} or {@code <i8} array (shared). */
+        public long[] ints() {
+            if (ints == null) throw new IllegalStateException("a " + dtype.descr + " array holds no integers");
+            return ints;
+        }
+
         int length() {
-            return floats != null ? floats.length : bits16 != null ? bits16.length : bits8.length;
+            return floats != null ? floats.length : bits16 != null ? bits16.length : bits8 != null ? bits8.length
+                    : ints.length;
         }
     }
 
@@ -207,6 +233,8 @@ public final class Npy {
             case FLOAT32 -> { for (float f : a.floats) buf.putFloat(f); }
             case FLOAT16, UINT16 -> { for (short s : a.bits16) buf.putShort(s); }
             case UINT8 -> buf.put(a.bits8);
+            case INT32 -> { for (long v : a.ints) buf.putInt((int) v); }
+            case INT64 -> { for (long v : a.ints) buf.putLong(v); }
             default -> throw new IllegalStateException(dtype.descr);
         }
         return buf.array();
@@ -281,6 +309,11 @@ public final class Npy {
                 short[] bits = new short[(int) n];
                 data.asShortBuffer().get(bits);
                 yield Array.ofBits(dims, bits, dtype);
+            }
+            case INT32, INT64 -> {
+                long[] values = new long[(int) n];
+                for (int i = 0; i < n; i++) values[i] = dtype == Dtype.INT32 ? data.getInt() : data.getLong();
+                yield Array.ofInts(dims, values, dtype);
             }
             default -> {
                 float[] values = new float[(int) n];

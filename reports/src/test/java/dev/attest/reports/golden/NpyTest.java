@@ -74,8 +74,26 @@ class NpyTest {
     }
 
     @Test
+    void integersRoundTripAsI4AndI8LittleEndian() throws Exception {
+        long[] lengths = {6, 0, -1, Integer.MAX_VALUE}, big = {1L << 40, -3};
+        for (Npy.Array a : new Npy.Array[]{Npy.Array.ofInts(new int[]{4}, lengths, Npy.Dtype.INT32),
+                Npy.Array.ofInts(new int[]{2, 1}, big, Npy.Dtype.INT64)}) {
+            byte[] bytes = Npy.write(a);
+            Npy.Array back = Npy.read(bytes, "a.npy");
+            assertEquals(a.dtype(), back.dtype());
+            assertArrayEquals(a.shape(), back.shape());
+            assertArrayEquals(a.ints(), back.ints());
+        }
+        byte[] bytes = Npy.write(Npy.Array.ofInts(new int[]{1}, new long[]{0x0102}, Npy.Dtype.INT64));
+        assertEquals(0x02, bytes[bytes.length - 8]);
+        assertEquals(0x01, bytes[bytes.length - 7]);
+        assertThrows(IllegalArgumentException.class,
+                () -> Npy.Array.ofInts(new int[]{1}, new long[]{1L << 40}, Npy.Dtype.INT32));
+    }
+
+    @Test
     void otherDtypesAreRefusedInOneLineNamingFileArrayAndDtype() throws Exception {
-        for (String descr : new String[]{">f2", ">f4", "<i4", "|V2", "|V1", "<c8"}) {
+        for (String descr : new String[]{">f2", ">f4", ">i8", "<u4", "|V2", "|V1", "<c8"}) {
             Path file = dir.resolve("x.npz");
             try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
                 zip.putNextEntry(new ZipEntry("k.npy"));
@@ -84,7 +102,7 @@ class NpyTest {
             }
             String m = assertThrows(Npy.FormatException.class, () -> Npy.readNpz(file)).getMessage();
             assertTrue(m.startsWith("x.npz:k.npy: dtype " + descr + " is not supported (little-endian <f4, <f8, |b1,"
-                    + " <f2, <u2, |u1)"), m);
+                    + " <f2, <u2, |u1, <i4, <i8)"), m);
             assertEquals(1, m.lines().count());
             if (descr.startsWith(">")) assertTrue(m.endsWith("it is big-endian: save it with .astype('<"
                     + descr.substring(1) + "')"), m);
